@@ -1,0 +1,82 @@
+// The standard library's catalogs (stdlib/catalog/*.yaml), compiled into the
+// binary: VM sizes, supported Kubernetes versions, defaults. Data, not code:
+// a new VM size or a new supported version is a YAML edit.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry::catalog {
+
+struct VmSize {
+  std::string name;  ///< "Standard_D3_v2"
+  std::string family;  ///< "Dv2"
+  std::int64_t vcpus = 0;
+  double memory_gb = 0;
+  std::int64_t gpus = 0;
+  std::string gpu_model;  ///< "K80", "V100", "T4", "P40"...; empty without GPUs
+  std::int64_t fpgas = 0;
+  std::string fpga_model;  ///< "Arria10"; empty without FPGAs
+  /// Instruction sets usable by generated code, best first: "avx512", "avx2", "sse4.2".
+  std::vector<std::string> isa;
+};
+
+/// A `MAJOR.MINOR.PATCH` Kubernetes version; PATCH is 0 when not written.
+struct KubeVersion {
+  int major = 0;
+  int minor = 0;
+  int patch = 0;
+  auto operator<=>(const KubeVersion&) const = default;
+};
+
+/// Parses "1.16", "1.16.13" or "v1.16.13"; nullopt otherwise.
+auto ParseKubeVersion(std::string_view text) -> std::optional<KubeVersion>;
+/// "1.16.13".
+auto ToString(const KubeVersion& version) -> std::string;
+
+/// An inclusive range of supported Kubernetes versions and the seed it comes from.
+struct KubeRange {
+  KubeVersion min;
+  KubeVersion max;
+  std::string source;
+};
+
+struct Defaults {
+  std::int64_t fast_prod_min_vcpus = 12;
+  std::int64_t dev_test_recommended_vcpus = 2;
+  std::int64_t max_versions_per_endpoint = 6;
+  std::int64_t max_models_per_deployment = 1000;
+  std::int64_t target_utilization = 70;
+};
+
+class Catalog {
+ public:
+  /// The catalog compiled into this binary. Parsed once; the data is tested.
+  static auto Builtin() -> const Catalog&;
+  /// Parses catalogs from YAML texts (for tests); throws std::runtime_error on malformed data.
+  static auto Parse(std::string_view vm_sizes_yaml, std::string_view kubernetes_yaml,
+                    std::string_view defaults_yaml) -> Catalog;
+
+  /// The VM size named `name` (exact match), or nullptr.
+  auto FindVmSize(std::string_view name) const -> const VmSize*;
+  auto vm_sizes() const -> const std::vector<VmSize>& { return vm_sizes_; }
+  /// The supported range for `provider` ("aks", "kubernetes", "local") when
+  /// attaching (`attach` true) or creating a cluster.
+  auto KubernetesRange(std::string_view provider, bool attach) const -> std::optional<KubeRange>;
+  auto defaults() const -> const Defaults& { return defaults_; }
+
+ private:
+  std::vector<VmSize> vm_sizes_;
+  struct ProviderRanges {
+    std::string provider;
+    std::optional<KubeRange> create;
+    std::optional<KubeRange> attach;
+  };
+  std::vector<ProviderRanges> kube_ranges_;
+  Defaults defaults_;
+};
+
+}  // namespace ferry::catalog
