@@ -17,9 +17,10 @@ struct TextOptions {
   bool color = false;
 };
 
-/// `file:line:col: error[E0203]: message`, the source line, a caret (or
-/// tildes) under the node, then each note the same way, then a summary line
-/// ("2 errors, 1 warning"). Nothing but the summary when there are none.
+/// `file:line:col: error[E0203]: message`, the source line with carets under
+/// the node, then each note the same way and a blank line; last a summary
+/// ("error: 2 errors, 1 warning" or "warning: 1 warning"). Empty when there
+/// are no diagnostics. Source lines missing from `sources` are left out.
 auto PrintText(const std::vector<Diagnostic>& diagnostics, const SourceMap& sources,
                const TextOptions& options = {}) -> std::string;
 

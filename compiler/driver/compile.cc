@@ -1,0 +1,66 @@
+#include "compiler/driver/compile.h"
+
+#include <utility>
+
+#include "compiler/check/check.h"
+#include "compiler/manifest/build_ir.h"
+#include "compiler/manifest/load_yaml.h"
+#include "compiler/manifest/schema.h"
+#include "compiler/support/sha256.h"
+
+namespace ferry::driver {
+namespace {
+
+auto EndsWith(std::string_view text, std::string_view suffix) -> bool {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+/// The sha256 of every model file the project names, read next to the
+/// manifest. Each path is read once even when several versions share it.
+auto GatherDigests(const support::FileSystem& fs, const std::string& manifest_path,
+                   const ir::Project& project) -> check::ModelFileDigests {
+  check::ModelFileDigests digests;
+  std::string folder = support::DirName(manifest_path);
+  for (const ir::Model& model : project.models) {
+    for (const ir::ModelVersion& version : model.versions) {
+      if (version.path.empty() || digests.contains(version.path)) continue;
+      std::optional<std::string> bytes = fs.Read(support::JoinPath(folder, version.path));
+      digests[version.path] = bytes ? std::optional(support::Sha256Hex(*bytes)) : std::nullopt;
+    }
+  }
+  return digests;
+}
+
+}  // namespace
+
+auto ManifestPath(std::string_view path_argument) -> std::string {
+  // Decided by the name alone, so resolving stays pure: a YAML file name is
+  // the manifest, anything else is the folder that holds ferry.yaml.
+  std::string_view path = path_argument;
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path.empty() || path == ".") return "ferry.yaml";
+  if (path == "/") return "/ferry.yaml";
+  if (EndsWith(path, ".yaml") || EndsWith(path, ".yml")) return std::string(path);
+  return support::JoinPath(path, "ferry.yaml");
+}
+
+auto Compile(const support::FileSystem& fs, const std::string& manifest_path,
+             const catalog::Catalog& catalog, diag::Sink& sink) -> CompileResult {
+  CompileResult result;
+  std::optional<std::string> text = fs.Read(manifest_path);
+  if (!text) {
+    sink.Add(diag::Code::kFileUnreadable, diag::Location{.file = manifest_path}, "",
+             "cannot read the manifest '" + manifest_path + "'");
+    return result;
+  }
+  const std::string& source = result.sources[manifest_path] = std::move(*text);
+  std::optional<manifest::Document> document = manifest::LoadYaml(manifest_path, source, sink);
+  if (!document) return result;
+  manifest::InvalidNodes invalid = manifest::ValidateSchema(*document, sink);
+  ir::Project project = manifest::BuildProject(*document, invalid, sink);
+  check::Check(project, catalog, GatherDigests(fs, manifest_path, project), sink);
+  result.project = std::move(project);
+  return result;
+}
+
+}  // namespace ferry::driver
