@@ -35,6 +35,8 @@ struct Entry {
 struct Node {
   NodeKind kind = NodeKind::Null;
   Mark mark;
+  /// Columns the node spans from `mark` when it is a plain scalar on one line; 0 otherwise.
+  std::uint32_t width = 0;
   /// The scalar's text as written (after YAML unescaping); empty for collections.
   std::string text;
   /// Sequence items, in order.
