@@ -57,7 +57,7 @@ auto ResolveModelRef(BuildContext& context, const Node* node, const std::string&
     if (!context.IsInvalid(node)) {
       context.sink.Add(Code::kBadModelReference, ref.location, path,
                        "'" + ref.text +
-                           "' is not a model reference: write the model reference as "
+                           "' is not a valid model reference: write the model reference as "
                            "name@version, e.g. faq-ranker@3");
     }
     return ref;

@@ -66,6 +66,11 @@ auto SchemaReporter::Facets(const Steps& steps) const -> SchemaFacets {
 
 void SchemaReporter::Emit(Code code, const Node* at, const Steps& steps, std::string message,
                           const Node* invalid) {
+  // The loader already explained what is wrong with this node.
+  if (at != nullptr && at->reported) {
+    invalid_.insert(at);
+    return;
+  }
   if (!reported_.emplace(code, at, message).second) return;
   sink_.Add(code, document_.LocationOf(at), DottedPath(steps), std::move(message));
   if (invalid != nullptr) invalid_.insert(invalid);
@@ -210,7 +215,10 @@ void SchemaReporter::ReportPattern(const Steps& steps) {
   const std::string noun = TitleNoun(StringOr(facets.First("title"), "value"));
   const std::string hint =
       StringOr(facets.First("patternErrorMessage"), "it does not have the required form");
-  Emit(Code::kSchemaFormat, node, steps,
+  // A definition may name the code its pattern stands for (model references: E0209).
+  const std::optional<diag::CodeInfo> own_code =
+      diag::FindCode(StringOr(facets.First("x-ferry-code"), ""));
+  Emit(own_code ? own_code->id : Code::kSchemaFormat, node, steps,
        Quote(node->text) + " is not a valid " + noun + ": " + hint, node);
 }
 

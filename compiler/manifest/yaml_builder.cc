@@ -188,7 +188,9 @@ void TreeBuilder::OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) {
 void TreeBuilder::OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                            const std::string& value) {
   if (tag != "?") CheckQuotesClosed(mark);
+  const std::size_t diagnostics_before = sink_.diagnostics().size();
   Node* node = document_.NewNode(ScalarKind(mark, tag, value), MarkOf(mark));
+  node->reported = sink_.diagnostics().size() != diagnostics_before;
   node->text = value;
   SetWidth(node, mark);
   CountNodes(1, 0, node->mark);
@@ -211,6 +213,7 @@ void TreeBuilder::OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) {
                           "end; point it at a node outside &{0}",
                           target.name));
     Node* node = document_.NewNode(NodeKind::Null, at);
+    node->reported = true;
     CountNodes(1, 0, at);
     Attach(node, 1, 0);
     return;

@@ -40,12 +40,14 @@ auto TreeBuilder::StartCollection(const YAML::Mark& mark, const std::string& tag
                           limits_.max_depth));
     throw StopParsing{};
   }
-  if (!IsCollectionTagFor(tag, kind)) {
+  const bool bad_tag = !IsCollectionTagFor(tag, kind);
+  if (bad_tag) {
     sink_.Add(diag::Code::kYamlUnsupported, LocationAt(mark), ChildPath(),
               fmt::format("unsupported YAML tag {} on {}; remove the tag", ShortTag(tag),
                           kind == NodeKind::Sequence ? "a list" : "a mapping"));
   }
   Node* node = document_.NewNode(kind, MarkOf(mark));
+  node->reported = bad_tag;
   CountNodes(1, 0, node->mark);
   RecordAnchor(anchor, node, true);
   std::string segment = ChildSegment();

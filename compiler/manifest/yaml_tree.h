@@ -37,6 +37,9 @@ struct Node {
   Mark mark;
   /// Columns the node spans from `mark` when it is a plain scalar on one line; 0 otherwise.
   std::uint32_t width = 0;
+  /// The loader already reported a problem with this node (an alias cycle,
+  /// a tag): later stages treat it as invalid and say nothing more about it.
+  bool reported = false;
   /// The scalar's text as written (after YAML unescaping); empty for collections.
   std::string text;
   /// Sequence items, in order.

@@ -133,9 +133,9 @@ TEST_CASE("auth is a choice or a mapping of switches") {
               "'faq'; did you mean 'token'?"});
 }
 
-TEST_CASE("E0105: model references explain their form") {
+TEST_CASE("E0209: model references explain their form (the schema names the code)") {
   CHECK(Validate(Small("      b: {model: ranker-1}\n")) ==
-        Lines{"15:18 E0105 endpoints.faq.versions.b.model: 'ranker-1' is not a valid model "
+        Lines{"15:18 E0209 endpoints.faq.versions.b.model: 'ranker-1' is not a valid model "
               "reference: write the model reference as name@version, e.g. faq-ranker@3"});
 }
 
@@ -190,7 +190,7 @@ TEST_CASE("very long strings and names are rejected without exhausting the stack
   const Lines lines = Validate(Small("      b: {model: " + long_ref + "}\n  " + long_name +
                                      ": {cluster: prod, versions: {a: {model: ranker@1}}}\n"));
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0].find("E0105 endpoints.faq.versions.b.model: 'aaaa") != std::string::npos);
+  CHECK(lines[0].find("E0209 endpoints.faq.versions.b.model: 'aaaa") != std::string::npos);
   CHECK(lines[1].find("is not a valid endpoint name") != std::string::npos);
 }
 
