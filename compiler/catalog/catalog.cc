@@ -122,6 +122,15 @@ auto ParseKubeVersion(std::string_view text) -> std::optional<KubeVersion> {
   return version;
 }
 
+auto KubeRange::Contains(const KubeVersion& version) const -> bool {
+  const KubeVersion minor{version.major, version.minor, 0};
+  return KubeVersion{min.major, min.minor, 0} <= minor && minor <= KubeVersion{max.major, max.minor, 0};
+}
+
+auto KubeRange::ToString() const -> std::string {
+  return fmt::format("{}.{} .. {}.{}", min.major, min.minor, max.major, max.minor);
+}
+
 auto ToString(const KubeVersion& version) -> std::string {
   return fmt::format("{}.{}.{}", version.major, version.minor, version.patch);
 }

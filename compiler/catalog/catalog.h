@@ -37,11 +37,17 @@ auto ParseKubeVersion(std::string_view text) -> std::optional<KubeVersion>;
 /// "1.16.13".
 auto ToString(const KubeVersion& version) -> std::string;
 
-/// An inclusive range of supported Kubernetes versions and the seed it comes from.
+/// An inclusive range of supported Kubernetes minor releases ("1.12" ..
+/// "1.17": every patch of each) and the seed it comes from.
 struct KubeRange {
   KubeVersion min;
   KubeVersion max;
   std::string source;
+
+  /// Whether `version`'s MAJOR.MINOR lies in the range; the patch never matters.
+  auto Contains(const KubeVersion& version) const -> bool;
+  /// "1.12 .. 1.17".
+  auto ToString() const -> std::string;
 };
 
 struct Defaults {

@@ -72,15 +72,14 @@ void CheckKubernetesVersion(const Context& context, const ir::Cluster& cluster) 
   const bool attach = cluster.attach.has_value();
   const std::string_view provider = ir::ToString(cluster.provider);
   const auto range = context.catalog.KubernetesRange(provider, attach);
-  if (!range || (range->min <= *version && *version <= range->max)) return;
+  if (!range || range->Contains(*version)) return;
   context.sink.Add(
       diag::Code::kKubernetesVersion, cluster.origin.At("kubernetes_version"),
       cluster.origin.PathOf("kubernetes_version"),
-      fmt::format("cluster '{}' has Kubernetes {}, outside {} .. {}, the range supported for {} "
+      fmt::format("cluster '{}' has Kubernetes {}, outside {}, the range supported for {} "
                   "'{}' clusters [source: {}]; use a version in that range",
-                  cluster.name, cluster.kubernetes_version, catalog::ToString(range->min),
-                  catalog::ToString(range->max), attach ? "attached" : "created", provider,
-                  range->source));
+                  cluster.name, cluster.kubernetes_version, range->ToString(),
+                  attach ? "attached" : "created", provider, range->source));
 }
 
 // AKS resource ids are case-insensitive; other identifiers (kubeconfig

@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kKube = R"yaml(providers:
   aks:
-    attach: {min: "1.12.0", max: "1.17.99", source: "seed 000 (2020-01)"}
+    attach: {min: "1.12", max: "1.17", source: "seed 000 (2020-01)"}
 )yaml";
 constexpr const char* kDefaults = R"(fast_prod_min_vcpus: 12
 dev_test_recommended_vcpus: 2
@@ -70,13 +70,16 @@ TEST_CASE("the built-in Kubernetes ranges and defaults") {
   const Catalog& catalog = Catalog::Builtin();
   const auto attach = catalog.KubernetesRange("aks", true);
   REQUIRE(attach.has_value());
-  CHECK(ToString(attach->min) == "1.12.0");
-  CHECK(ToString(attach->max) == "1.17.99");
+  CHECK(attach->ToString() == "1.12 .. 1.17");
+  // Every patch of the last minor release is in; the next minor is not.
+  CHECK(attach->Contains(KubeVersion{1, 17, 13}));
+  CHECK(attach->Contains(KubeVersion{1, 12, 0}));
+  CHECK(!attach->Contains(KubeVersion{1, 18, 0}));
+  CHECK(!attach->Contains(KubeVersion{1, 11, 9}));
   CHECK(attach->source == "seed 000 (2020-01)");
   const auto create = catalog.KubernetesRange("aks", false);
   REQUIRE(create.has_value());
-  CHECK(ToString(create->min) == "1.14.0");
-  CHECK(ToString(create->max) == "1.32.99");
+  CHECK(create->ToString() == "1.14 .. 1.32");
   CHECK(catalog.KubernetesRange("kubernetes", true).has_value());
   CHECK(catalog.KubernetesRange("local", false).has_value());
   CHECK(!catalog.KubernetesRange("gke", false).has_value());

@@ -72,13 +72,13 @@ TEST_CASE("E0306: the Kubernetes version against the range for creating or attac
   cluster.kubernetes_version = "1.13.5";
   CHECK(Run(project) ==
         Lines{"23:5: E0306 clusters.prod.kubernetes_version: cluster 'prod' has Kubernetes "
-              "1.13.5, outside 1.14.0 .. 1.32.99, the range supported for created 'aks' clusters "
+              "1.13.5, outside 1.14 .. 1.32, the range supported for created 'aks' clusters "
               "[source: AKS supported versions, ferry 0.1]; use a version in that range"});
   cluster.kubernetes_version = "1.18";
   cluster.attach = "/subscriptions/0/prod";
   CHECK(Run(project) ==
         Lines{"23:5: E0306 clusters.prod.kubernetes_version: cluster 'prod' has Kubernetes 1.18, "
-              "outside 1.12.0 .. 1.17.99, the range supported for attached 'aks' clusters "
+              "outside 1.12 .. 1.17, the range supported for attached 'aks' clusters "
               "[source: seed 000 (2020-01)]; use a version in that range"});
   cluster.kubernetes_version = "v1.17.9";
   CHECK(Run(project) == Lines{});
