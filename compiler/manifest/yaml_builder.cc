@@ -106,25 +106,38 @@ auto TreeBuilder::ChildPath() const -> std::string {
   return path;
 }
 
+namespace {
+
+// The offset of the quote that closes the string opening at `start`
+// (`"` with backslash escapes, `'` with '' escapes), or npos.
+auto ClosingQuote(std::string_view text, std::size_t start) -> std::size_t {
+  const char quote = text[start];
+  for (std::size_t i = start + 1; i < text.size(); ++i) {
+    if (quote == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == quote) {
+      if (quote == '"' || i + 1 >= text.size() || text[i + 1] != '\'') return i;
+      ++i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+auto IsQuote(char c) -> bool { return c == '"' || c == '\''; }
+
+}  // namespace
+
 // yaml-cpp accepts a quoted string that runs to the end of the file; ferry
 // reports it where the quote opens.
 void TreeBuilder::CheckQuotesClosed(const YAML::Mark& mark) {
   std::string_view text = source_.text();
   std::size_t start = ValueStart(mark);
-  if (start >= text.size() || (text[start] != '"' && text[start] != '\'')) return;
-  char quote = text[start];
-  for (std::size_t i = start + 1; i < text.size(); ++i) {
-    if (quote == '"' && text[i] == '\\') {
-      ++i;
-    } else if (text[i] == quote) {
-      if (quote == '"' || i + 1 >= text.size() || text[i + 1] != '\'') return;
-      ++i;
-    }
-  }
+  if (start >= text.size() || !IsQuote(text[start])) return;
+  if (ClosingQuote(text, start) != std::string_view::npos) return;
   sink_.Add(diag::Code::kYamlSyntax, source_.At(start), ChildPath(),
             fmt::format("invalid YAML: this quoted string is never closed; add the closing {} "
                         "where the string should end",
-                        quote));
+                        text[start]));
   throw StopParsing{};
 }
 
@@ -134,11 +147,19 @@ void TreeBuilder::SetWidth(Node* node, const YAML::Mark& mark) const {
   std::size_t start = ValueStart(mark);
   std::string_view value = node->text;
   std::string_view rest = text.substr(start);
+  if (text.substr(begin, start - begin).find('\n') != std::string_view::npos) return;
+  // A quoted scalar on one line spans its quotes.
+  if (!rest.empty() && IsQuote(rest.front())) {
+    const std::size_t close = ClosingQuote(text, start);
+    if (close == std::string_view::npos) return;
+    if (text.substr(start, close - start).find('\n') != std::string_view::npos) return;
+    node->width = static_cast<std::uint32_t>(close + 1 - begin);
+    return;
+  }
   if (value.empty() || value.find('\n') != std::string_view::npos || !rest.starts_with(value)) {
     return;
   }
-  if (std::string_view("\"'|>").find(rest.front()) != std::string_view::npos) return;
-  if (text.substr(begin, start - begin).find('\n') != std::string_view::npos) return;
+  if (rest.front() == '|' || rest.front() == '>') return;
   node->width = static_cast<std::uint32_t>(start - begin + value.size());
 }
 

@@ -103,8 +103,8 @@ TEST_CASE("block and flow nodes keep their positions") {
   CHECK(Where(document, traffic->items[1]) == "6:23-25");
   const Node* flow = versions->items[1];
   CHECK(Where(document, flow) == "7:9");
-  // Quoted scalars start at the quote and carry no end column.
-  CHECK(Where(document, flow->Find("name")) == "7:16");
+  // Quoted scalars on one line span their quotes.
+  CHECK(Where(document, flow->Find("name")) == "7:16-19");
   CHECK(flow->Find("name")->text == "b");
   CHECK(Where(document, flow->Find("tags")->Find("k")) == "7:31-32");
   const Node* note = faq->Find("note");
