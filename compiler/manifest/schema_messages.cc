@@ -83,26 +83,6 @@ auto JsonTypeOf(const Node& node) -> std::string {
   return "null";
 }
 
-auto NodeTypeName(const Node& node) -> std::string {
-  switch (node.kind) {
-    case NodeKind::Null:
-      return "empty";
-    case NodeKind::Bool:
-      return "a boolean";
-    case NodeKind::Int:
-      return "an integer";
-    case NodeKind::Float:
-      return "a decimal number";
-    case NodeKind::String:
-      return "a string";
-    case NodeKind::Sequence:
-      return "a list";
-    case NodeKind::Mapping:
-      return "a mapping";
-  }
-  return "empty";
-}
-
 auto JoinAlternatives(const std::vector<std::string>& words, std::string_view last) -> std::string {
   std::string out;
   for (std::size_t i = 0; i < words.size(); ++i) {

@@ -124,7 +124,7 @@ auto SchemaReporter::ReportType(const RawSchemaError& error) -> bool {
   names.reserve(types.size());
   for (const std::string& type : types) names.push_back(JsonTypeName(type));
   std::string message = FieldLabel(error.steps) + " must be " + JoinAlternatives(names) + ", not " +
-                        NodeTypeName(*node);
+                        std::string(node->KindName());
   if (Contains(types, "string") && (node->IsNumber() || node->kind == NodeKind::Bool)) {
     message += " (quote it: \"" + node->text + "\")";
   }

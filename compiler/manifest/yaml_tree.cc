@@ -107,13 +107,13 @@ auto Node::AsBool() const -> bool {
 auto Node::KindName() const -> std::string_view {
   switch (kind) {
     case NodeKind::Null:
-      return "null";
+      return "empty";
     case NodeKind::Bool:
       return "a boolean";
     case NodeKind::Int:
       return "an integer";
     case NodeKind::Float:
-      return "a number";
+      return "a decimal number";
     case NodeKind::String:
       return "a string";
     case NodeKind::Sequence:
@@ -121,7 +121,7 @@ auto Node::KindName() const -> std::string_view {
     case NodeKind::Mapping:
       return "a mapping";
   }
-  return "a value";
+  return "empty";
 }
 
 auto Document::LocationOf(const Node* node) const -> diag::Location {
