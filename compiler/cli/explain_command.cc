@@ -4,7 +4,6 @@
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands.h"
 #include "compiler/diag/diagnostic.h"
-#include "compiler/support/embedded.h"
 
 namespace ferry::cli {
 namespace {
@@ -47,7 +46,7 @@ auto RunExplain(std::span<const std::string> args, const Io& io) -> int {
            << "'; run 'ferry explain --list' to see every code\n";
     return kExitUsage;
   }
-  std::optional<std::string_view> page = support::FindEmbedded("compiler/diag/explain/" + code + ".md");
+  std::optional<std::string_view> page = diag::ExplainPage(code);
   if (!page) {
     // Every code has a page (a test enforces it); say what we know if one is missing.
     io.out << "# " << info->code << ": " << info->summary << "\n";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "compiler/support/embedded.h"
+
 namespace ferry::diag {
 namespace {
 
@@ -31,6 +33,10 @@ auto FindCode(std::string_view code) -> std::optional<CodeInfo> {
     if (info.code == code) return info;
   }
   return std::nullopt;
+}
+
+auto ExplainPage(std::string_view code) -> std::optional<std::string_view> {
+  return support::FindEmbedded("compiler/diag/explain/" + std::string(code) + ".md");
 }
 
 auto SeverityName(Severity severity) -> std::string_view {

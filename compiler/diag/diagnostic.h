@@ -34,6 +34,9 @@ auto Info(Code id) -> const CodeInfo&;
 auto AllCodes() -> std::span<const CodeInfo>;
 /// The row whose spelling is `code` ("E0203"), if any.
 auto FindCode(std::string_view code) -> std::optional<CodeInfo>;
+/// The explain page of `code` ("E0203"), compiled in from
+/// compiler/diag/explain/<code>.md; nullopt for an unknown code.
+auto ExplainPage(std::string_view code) -> std::optional<std::string_view>;
 /// "error", "warning" or "note".
 auto SeverityName(Severity severity) -> std::string_view;
 

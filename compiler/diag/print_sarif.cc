@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "compiler/diag/print.h"
-#include "compiler/support/embedded.h"
 
 namespace ferry::diag {
 namespace {
@@ -27,11 +26,6 @@ auto RuleName(Code id) -> std::string_view {
   return name;
 }
 
-auto ExplainPage(std::string_view code) -> std::string_view {
-  std::string path = "compiler/diag/explain/" + std::string(code) + ".md";
-  return support::FindEmbedded(path).value_or("");
-}
-
 /// The first paragraph of prose in an explain page (headings skipped),
 /// joined into one line.
 auto FirstParagraph(std::string_view page) -> std::string {
@@ -49,24 +43,16 @@ auto FirstParagraph(std::string_view page) -> std::string {
   return out;
 }
 
-auto LevelOf(Severity severity) -> std::string_view {
-  switch (severity) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
-  }
-  return "error";
-}
 
 auto Rule(const CodeInfo& info) -> Json {
-  std::string_view page = ExplainPage(info.code);
+  std::string_view page = ExplainPage(info.code).value_or("");
   std::string full = FirstParagraph(page);
   Json rule;
   rule["id"] = info.code;
   rule["name"] = RuleName(info.id);
   rule["shortDescription"]["text"] = info.summary;
   rule["fullDescription"]["text"] = full.empty() ? std::string(info.summary) : full;
-  rule["defaultConfiguration"]["level"] = LevelOf(info.severity);
+  rule["defaultConfiguration"]["level"] = SeverityName(info.severity);
   rule["help"]["text"] = "Run `ferry explain " + std::string(info.code) + "` for the full explanation.";
   if (!page.empty()) rule["help"]["markdown"] = page;
   return rule;
@@ -106,7 +92,7 @@ auto Result(const Diagnostic& d, std::size_t rule_index) -> Json {
   Json result;
   result["ruleId"] = Info(d.code).code;
   result["ruleIndex"] = rule_index;
-  result["level"] = LevelOf(d.severity);
+  result["level"] = SeverityName(d.severity);
   result["message"]["text"] = d.message;
   Json location;
   if (!d.location.file.empty()) location["physicalLocation"] = PhysicalLocation(d.location);

@@ -14,7 +14,7 @@ TEST_CASE("every code has an explain page titled with its code and summary") {
   for (const CodeInfo& info : AllCodes()) {
     CAPTURE(info.code);
     std::optional<std::string_view> page =
-        support::FindEmbedded("compiler/diag/explain/" + std::string(info.code) + ".md");
+        diag::ExplainPage(info.code);
     REQUIRE(page.has_value());
     std::string title = "# " + std::string(info.code) + ": " + std::string(info.summary) + "\n";
     CHECK(page->starts_with(title));
