@@ -1,5 +1,9 @@
 // `ferry check`: compile the manifest up to the checked IR and print every
-// diagnostic, sorted and de-duplicated.
+// diagnostic, sorted and de-duplicated; when there is no error, a summary of
+// what was understood (counts and each endpoint's resolved traffic) on stdout.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <ostream>
 
@@ -17,6 +21,37 @@ const OptionSpec kCheckOptions[] = {
     {"--color", {"auto", "always", "never"}},
     {"--quiet", {}},
 };
+
+auto Count(std::size_t n, std::string_view noun) -> std::string {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+// What a clean check establishes, so the user sees the compiler's reading of
+// the manifest: the counts, and each endpoint's resolved traffic split.
+auto Summary(const std::string& manifest, const ir::Project& project) -> std::string {
+  std::size_t model_versions = 0;
+  for (const ir::Model& model : project.models) model_versions += model.versions.size();
+  std::string out = fmt::format("{}: ok: project '{}', {}, {}, {}\n", manifest, project.name,
+                                Count(model_versions, "model version"),
+                                Count(project.clusters.size(), "cluster"),
+                                Count(project.endpoints.size(), "endpoint"));
+  for (const ir::Endpoint& endpoint : project.endpoints) {
+    out += fmt::format("  endpoint '{}' on cluster '{}' ({}, auth {}):", endpoint.name,
+                       endpoint.cluster_name, ir::ToString(endpoint.target),
+                       endpoint.auth.token ? "token" : endpoint.auth.key ? "key" : "none");
+    for (std::size_t i = 0; i < endpoint.versions.size(); ++i) {
+      const ir::Version& version = endpoint.versions[i];
+      std::vector<std::string> marks;
+      if (static_cast<ir::Index>(i) == endpoint.default_version) marks.push_back("default");
+      if (version.role == ir::Role::Control) marks.push_back("control");
+      out += fmt::format("{} {} {}%{}", i == 0 ? "" : ",", version.name,
+                         version.resolved_traffic,
+                         marks.empty() ? "" : fmt::format(" ({})", fmt::join(marks, ", ")));
+    }
+    out += "\n";
+  }
+  return out;
+}
 
 auto WantsColor(std::string_view setting, const Io& io) -> bool {
   if (setting == "always") return true;
@@ -48,6 +83,9 @@ auto RunCheck(std::span<const std::string> args, const Io& io) -> int {
     io.out << diag::PrintSarif(shown, kVersion);
   } else {
     io.err << diag::PrintText(shown, result.sources, {.color = WantsColor(parsed.Value("--color", "auto"), io)});
+    if (!sink.HasErrors() && result.project && !parsed.Has("--quiet")) {
+      io.out << Summary(path, *result.project);
+    }
   }
   return sink.HasErrors() ? kExitFailure : kExitOk;
 }

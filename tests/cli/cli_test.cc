@@ -30,16 +30,22 @@ auto Manifest(const std::string& model_bytes, const std::string& versions) -> st
          "    versions:\n" + versions;
 }
 
-TEST_CASE("ferry check exits 0 and prints nothing for a clean project") {
+TEST_CASE("ferry check exits 0 for a clean project and summarizes it on stdout") {
   TempDir dir;
   dir.Write("models/faq.onnx", "onnx");
-  dir.Write("ferry.yaml", Manifest("onnx", "      a: {model: faq-ranker@3, traffic: 100}\n"));
-  ProcessResult by_folder = RunProcess(kFerry, {"check", dir.path()});
-  CHECK(by_folder.exit_code == 0);
-  CHECK(by_folder.out == "");
-  CHECK(by_folder.err == "");
-  CHECK(RunProcess(kFerry, {"check"}, dir.path()).exit_code == 0);
+  dir.Write("ferry.yaml", Manifest("onnx",
+                                   "      a: {model: faq-ranker@3, traffic: 20}\n"
+                                   "      b: {model: faq-ranker@3, traffic: 10, role: control}\n"));
+  ProcessResult in_folder = RunProcess(kFerry, {"check"}, dir.path());
+  CHECK(in_folder.exit_code == 0);
+  CHECK(in_folder.err == "");
+  // The seeds' worked example: a, the default, takes the 70% remainder.
+  CHECK(in_folder.out ==
+        "ferry.yaml: ok: project 'faq-matching', 1 model version, 1 cluster, 1 endpoint\n"
+        "  endpoint 'faq' on cluster 'prod' (cpu, auth key): a 90% (default), b 10% (control)\n");
+  CHECK(RunProcess(kFerry, {"check", dir.path()}).exit_code == 0);
   CHECK(RunProcess(kFerry, {"check", "ferry.yaml"}, dir.path()).exit_code == 0);
+  CHECK(RunProcess(kFerry, {"check", "--quiet"}, dir.path()).out == "");
 }
 
 TEST_CASE("ferry check exits 1 on errors and prints them to stderr") {
