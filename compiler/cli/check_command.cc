@@ -44,7 +44,8 @@ auto Summary(const std::string& manifest, const ir::Project& project) -> std::st
       std::vector<std::string> marks;
       if (static_cast<ir::Index>(i) == endpoint.default_version) marks.push_back("default");
       if (version.role == ir::Role::Control) marks.push_back("control");
-      out += fmt::format("{} {} {}%{}", i == 0 ? "" : ",", version.name,
+      // {:g}: 6 significant digits, so 100 - 33.3 - 33.3 reads 33.4.
+      out += fmt::format("{} {} {:g}%{}", i == 0 ? "" : ",", version.name,
                          version.resolved_traffic,
                          marks.empty() ? "" : fmt::format(" ({})", fmt::join(marks, ", ")));
     }

@@ -48,6 +48,18 @@ TEST_CASE("ferry check exits 0 for a clean project and summarizes it on stdout")
   CHECK(RunProcess(kFerry, {"check", "--quiet"}, dir.path()).out == "");
 }
 
+TEST_CASE("ferry check's summary writes shares as people do") {
+  TempDir dir;
+  dir.Write("models/faq.onnx", "onnx");
+  dir.Write("ferry.yaml", Manifest("onnx",
+                                   "      a: {model: faq-ranker@3, traffic: 33.3, default: true}\n"
+                                   "      b: {model: faq-ranker@3, traffic: 33.3}\n"
+                                   "      c: {model: faq-ranker@3, traffic: 33.3}\n"));
+  ProcessResult result = RunProcess(kFerry, {"check"}, dir.path());
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.ends_with(": a 33.4% (default), b 33.3%, c 33.3%\n"));
+}
+
 TEST_CASE("ferry check exits 1 on errors and prints them to stderr") {
   TempDir dir;
   dir.Write("models/faq.onnx", "onnx");
