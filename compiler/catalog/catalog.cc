@@ -124,7 +124,8 @@ auto ParseKubeVersion(std::string_view text) -> std::optional<KubeVersion> {
 
 auto KubeRange::Contains(const KubeVersion& version) const -> bool {
   const KubeVersion minor{version.major, version.minor, 0};
-  return KubeVersion{min.major, min.minor, 0} <= minor && minor <= KubeVersion{max.major, max.minor, 0};
+  return KubeVersion{min.major, min.minor, 0} <= minor &&
+         minor <= KubeVersion{max.major, max.minor, 0};
 }
 
 auto KubeRange::ToString() const -> std::string {

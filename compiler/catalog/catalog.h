@@ -12,7 +12,7 @@
 namespace ferry::catalog {
 
 struct VmSize {
-  std::string name;  ///< "Standard_D3_v2"
+  std::string name;    ///< "Standard_D3_v2"
   std::string family;  ///< "Dv2"
   std::int64_t vcpus = 0;
   double memory_gb = 0;

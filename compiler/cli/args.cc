@@ -14,14 +14,15 @@ auto FindSpec(std::span<const OptionSpec> specs, std::string_view name) -> const
 
 auto ChoiceList(const OptionSpec& spec) -> std::string {
   std::string out;
-  for (std::string_view choice : spec.choices) out += (out.empty() ? "" : ", ") + std::string(choice);
+  for (std::string_view choice : spec.choices)
+    out += (out.empty() ? "" : ", ") + std::string(choice);
   return out;
 }
 
 /// Reads one option at args[i] into `parsed`, advancing `i` past its value.
 /// Returns false with parsed.error set on a usage error.
-auto ParseOption(std::span<const std::string> args, std::size_t& i, std::span<const OptionSpec> specs,
-                 ParsedArgs& parsed) -> bool {
+auto ParseOption(std::span<const std::string> args, std::size_t& i,
+                 std::span<const OptionSpec> specs, ParsedArgs& parsed) -> bool {
   const std::string& arg = args[i];
   std::size_t equals = arg.find('=');
   std::string name = arg.substr(0, equals);
@@ -29,14 +30,17 @@ auto ParseOption(std::span<const std::string> args, std::size_t& i, std::span<co
   if (spec == nullptr) {
     parsed.error = "unknown option '" + name + "'";
   } else if (spec->choices.empty()) {
-    if (equals == std::string::npos) parsed.flags.insert(name);
-    else parsed.error = "option '" + name + "' takes no value";
+    if (equals == std::string::npos)
+      parsed.flags.insert(name);
+    else
+      parsed.error = "option '" + name + "' takes no value";
   } else if (equals == std::string::npos && i + 1 >= args.size()) {
     parsed.error = "option '" + name + "' needs a value (" + ChoiceList(*spec) + ")";
   } else {
     std::string value = equals != std::string::npos ? arg.substr(equals + 1) : args[++i];
     if (std::find(spec->choices.begin(), spec->choices.end(), value) == spec->choices.end()) {
-      parsed.error = "invalid value '" + value + "' for '" + name + "' (expected " + ChoiceList(*spec) + ")";
+      parsed.error =
+          "invalid value '" + value + "' for '" + name + "' (expected " + ChoiceList(*spec) + ")";
     } else {
       parsed.values[name] = value;
     }

@@ -31,22 +31,23 @@ auto Count(std::size_t n, std::string_view noun) -> std::string {
 auto Summary(const std::string& manifest, const ir::Project& project) -> std::string {
   std::size_t model_versions = 0;
   for (const ir::Model& model : project.models) model_versions += model.versions.size();
-  std::string out = fmt::format("{}: ok: project '{}', {}, {}, {}\n", manifest, project.name,
-                                Count(model_versions, "model version"),
-                                Count(project.clusters.size(), "cluster"),
-                                Count(project.endpoints.size(), "endpoint"));
+  std::string out =
+      fmt::format("{}: ok: project '{}', {}, {}, {}\n", manifest, project.name,
+                  Count(model_versions, "model version"), Count(project.clusters.size(), "cluster"),
+                  Count(project.endpoints.size(), "endpoint"));
   for (const ir::Endpoint& endpoint : project.endpoints) {
     out += fmt::format("  endpoint '{}' on cluster '{}' ({}, auth {}):", endpoint.name,
                        endpoint.cluster_name, ir::ToString(endpoint.target),
-                       endpoint.auth.token ? "token" : endpoint.auth.key ? "key" : "none");
+                       endpoint.auth.token ? "token"
+                       : endpoint.auth.key ? "key"
+                                           : "none");
     for (std::size_t i = 0; i < endpoint.versions.size(); ++i) {
       const ir::Version& version = endpoint.versions[i];
       std::vector<std::string> marks;
       if (static_cast<ir::Index>(i) == endpoint.default_version) marks.push_back("default");
       if (version.role == ir::Role::Control) marks.push_back("control");
       // {:g}: 6 significant digits, so 100 - 33.3 - 33.3 reads 33.4.
-      out += fmt::format("{} {} {:g}%{}", i == 0 ? "" : ",", version.name,
-                         version.resolved_traffic,
+      out += fmt::format("{} {} {:g}%{}", i == 0 ? "" : ",", version.name, version.resolved_traffic,
                          marks.empty() ? "" : fmt::format(" ({})", fmt::join(marks, ", ")));
     }
     out += "\n";
@@ -66,7 +67,8 @@ auto RunCheck(std::span<const std::string> args, const Io& io) -> int {
   ParsedArgs parsed = ParseArgs(args, kCheckOptions);
   if (!parsed.error.empty()) return UsageError(io, "check", parsed.error);
   if (parsed.positionals.size() > 1) {
-    return UsageError(io, "check", "expected at most one PATH, got " + std::to_string(parsed.positionals.size()));
+    return UsageError(
+        io, "check", "expected at most one PATH, got " + std::to_string(parsed.positionals.size()));
   }
   std::string path = driver::ManifestPath(parsed.positionals.empty() ? "" : parsed.positionals[0]);
 
@@ -74,7 +76,8 @@ auto RunCheck(std::span<const std::string> args, const Io& io) -> int {
   driver::CompileResult result = driver::Compile(io.fs, path, catalog::Catalog::Builtin(), sink);
   std::vector<diag::Diagnostic> shown = sink.Sorted();
   if (parsed.Has("--quiet")) {
-    std::erase_if(shown, [](const diag::Diagnostic& d) { return d.severity != diag::Severity::Error; });
+    std::erase_if(shown,
+                  [](const diag::Diagnostic& d) { return d.severity != diag::Severity::Error; });
   }
 
   std::string format = parsed.Value("--format", "text");
@@ -83,7 +86,8 @@ auto RunCheck(std::span<const std::string> args, const Io& io) -> int {
   } else if (format == "sarif") {
     io.out << diag::PrintSarif(shown, kVersion);
   } else {
-    io.err << diag::PrintText(shown, result.sources, {.color = WantsColor(parsed.Value("--color", "auto"), io)});
+    io.err << diag::PrintText(shown, result.sources,
+                              {.color = WantsColor(parsed.Value("--color", "auto"), io)});
     if (!sink.HasErrors() && result.project && !parsed.Has("--quiet")) {
       io.out << Summary(path, *result.project);
     }

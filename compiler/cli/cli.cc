@@ -14,7 +14,8 @@ namespace {
 
 constexpr int kExitInternal = 3;
 
-constexpr std::string_view kCheckDetails = R"(Checks the manifest at PATH (a .yaml/.yml file, or a folder holding
+constexpr std::string_view kCheckDetails =
+    R"(Checks the manifest at PATH (a .yaml/.yml file, or a folder holding
 ferry.yaml; default ./ferry.yaml) and reports every problem at once, sorted
 by position. Each diagnostic has a code; `ferry explain CODE` explains it.
 
@@ -29,7 +30,8 @@ options:
 exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error
 )";
 
-constexpr std::string_view kExplainDetails = R"(Prints the explanation of a diagnostic code (e.g. E0203): what it means,
+constexpr std::string_view kExplainDetails =
+    R"(Prints the explanation of a diagnostic code (e.g. E0203): what it means,
 why ferry rejects it, how to fix it, and an example.
 
 options:

@@ -11,7 +11,7 @@
 namespace ferry::cli {
 
 /// Runs a command with the arguments after its name; returns the exit code.
-using Handler = auto (*)(std::span<const std::string> args, const Io& io) -> int;
+using Handler = auto(*)(std::span<const std::string> args, const Io& io) -> int;
 
 struct Command {
   std::string_view name;

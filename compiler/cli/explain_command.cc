@@ -15,7 +15,8 @@ const OptionSpec kExplainOptions[] = {
 void ListCodes(std::ostream& out) {
   for (const diag::CodeInfo& info : diag::AllCodes()) {
     std::string severity(diag::SeverityName(info.severity));
-    out << info.code << "  " << severity << std::string(9 - severity.size(), ' ') << info.summary << "\n";
+    out << info.code << "  " << severity << std::string(9 - severity.size(), ' ') << info.summary
+        << "\n";
   }
 }
 
@@ -37,7 +38,8 @@ auto RunExplain(std::span<const std::string> args, const Io& io) -> int {
     ListCodes(io.out);
     return kExitOk;
   }
-  if (parsed.positionals.size() != 1) return UsageError(io, "explain", "expected one CODE, e.g. E0203");
+  if (parsed.positionals.size() != 1)
+    return UsageError(io, "explain", "expected one CODE, e.g. E0203");
 
   std::string code = Normalize(parsed.positionals[0]);
   std::optional<diag::CodeInfo> info = diag::FindCode(code);

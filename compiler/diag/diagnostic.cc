@@ -41,9 +41,12 @@ auto ExplainPage(std::string_view code) -> std::optional<std::string_view> {
 
 auto SeverityName(Severity severity) -> std::string_view {
   switch (severity) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
+    case Severity::Error:
+      return "error";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Note:
+      return "note";
   }
   return "error";
 }
@@ -63,14 +66,16 @@ auto Sink::Add(Code code, Location location, std::string path, std::string messa
 auto Sink::HasErrors() const -> bool { return Count(Severity::Error) > 0; }
 
 auto Sink::Count(Severity severity) const -> std::size_t {
-  return static_cast<std::size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
-                                                [&](const Diagnostic& d) { return d.severity == severity; }));
+  return static_cast<std::size_t>(
+      std::count_if(diagnostics_.begin(), diagnostics_.end(),
+                    [&](const Diagnostic& d) { return d.severity == severity; }));
 }
 
 auto Sink::Sorted() const -> std::vector<Diagnostic> {
   std::vector<Diagnostic> sorted = diagnostics_;
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) { return SortKey(a) < SortKey(b); });
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return SortKey(a) < SortKey(b);
+  });
   sorted.erase(std::unique(sorted.begin(), sorted.end(), SameDiagnostic), sorted.end());
   return sorted;
 }

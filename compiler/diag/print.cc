@@ -23,9 +23,12 @@ constexpr Style kAnsi{"\x1b[1m", "\x1b[0m", "\x1b[1;31m", "\x1b[1;33m", "\x1b[1;
 
 auto ColorOf(const Style& style, Severity severity) -> std::string_view {
   switch (severity) {
-    case Severity::Error: return style.error;
-    case Severity::Warning: return style.warning;
-    case Severity::Note: return style.note;
+    case Severity::Error:
+      return style.error;
+    case Severity::Warning:
+      return style.warning;
+    case Severity::Note:
+      return style.note;
   }
   return style.error;
 }
@@ -34,7 +37,8 @@ auto IsContinuationByte(char c) -> bool { return (static_cast<unsigned char>(c) 
 
 /// Line `line` (1-based) of `file`'s text without its line break, or nullopt
 /// when the file is unknown or the line is past the end.
-auto SourceLine(const SourceMap& sources, const Location& location) -> std::optional<std::string_view> {
+auto SourceLine(const SourceMap& sources, const Location& location)
+    -> std::optional<std::string_view> {
   auto found = sources.find(location.file);
   if (found == sources.end() || location.line == 0) return std::nullopt;
   std::string_view text = found->second;
@@ -122,8 +126,8 @@ class TextWriter {
 
   /// A note without a place: "   = note: message", under the diagnostic.
   void FloatingNote(std::string_view message) {
-    out_ += std::string(gutter_, ' ') + " = " + Str(style_.note) + "note" + Str(style_.reset) + ": " +
-            std::string(message) + "\n";
+    out_ += std::string(gutter_, ' ') + " = " + Str(style_.note) + "note" + Str(style_.reset) +
+            ": " + std::string(message) + "\n";
   }
 
   auto Take() -> std::string { return std::move(out_); }
@@ -144,7 +148,8 @@ auto GutterWidth(const Diagnostic& diagnostic) -> std::size_t {
   return DigitCount(widest);
 }
 
-auto PrintOne(const Diagnostic& diagnostic, const SourceMap& sources, const Style& style) -> std::string {
+auto PrintOne(const Diagnostic& diagnostic, const SourceMap& sources, const Style& style)
+    -> std::string {
   TextWriter writer(sources, style, GutterWidth(diagnostic));
   std::string label = std::string(SeverityName(diagnostic.severity)) + "[" +
                       std::string(Info(diagnostic.code).code) + "]";
@@ -168,8 +173,9 @@ auto Plural(std::size_t n, std::string_view word) -> std::string {
 /// "error: 2 errors, 1 warning", "warning: 1 warning", or "" when clean.
 auto Summary(const std::vector<Diagnostic>& diagnostics, const Style& style) -> std::string {
   auto count = [&](Severity s) {
-    return static_cast<std::size_t>(std::count_if(diagnostics.begin(), diagnostics.end(),
-                                                  [&](const Diagnostic& d) { return d.severity == s; }));
+    return static_cast<std::size_t>(
+        std::count_if(diagnostics.begin(), diagnostics.end(),
+                      [&](const Diagnostic& d) { return d.severity == s; }));
   };
   std::size_t errors = count(Severity::Error);
   std::size_t warnings = count(Severity::Warning);
@@ -177,8 +183,9 @@ auto Summary(const std::vector<Diagnostic>& diagnostics, const Style& style) -> 
   Severity lead = errors > 0 ? Severity::Error : Severity::Warning;
   std::string counts = errors > 0 ? Plural(errors, "error") : "";
   if (warnings > 0) counts += (counts.empty() ? "" : ", ") + Plural(warnings, "warning");
-  return std::string(ColorOf(style, lead)) + std::string(SeverityName(lead)) + std::string(style.reset) +
-         std::string(style.bold) + ": " + counts + std::string(style.reset) + "\n";
+  return std::string(ColorOf(style, lead)) + std::string(SeverityName(lead)) +
+         std::string(style.reset) + std::string(style.bold) + ": " + counts +
+         std::string(style.reset) + "\n";
 }
 
 }  // namespace

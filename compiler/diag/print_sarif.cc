@@ -1,8 +1,8 @@
 // PrintSarif: a SARIF 2.1.0 log for code-scanning UIs. Rules carry the
 // explain pages, so a UI can show the full explanation next to a result.
-#include <nlohmann/json.hpp>
 #include <cctype>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string_view>
 
@@ -43,7 +43,6 @@ auto FirstParagraph(std::string_view page) -> std::string {
   return out;
 }
 
-
 auto Rule(const CodeInfo& info) -> Json {
   std::string_view page = ExplainPage(info.code).value_or("");
   std::string full = FirstParagraph(page);
@@ -53,7 +52,8 @@ auto Rule(const CodeInfo& info) -> Json {
   rule["shortDescription"]["text"] = info.summary;
   rule["fullDescription"]["text"] = full.empty() ? std::string(info.summary) : full;
   rule["defaultConfiguration"]["level"] = SeverityName(info.severity);
-  rule["help"]["text"] = "Run `ferry explain " + std::string(info.code) + "` for the full explanation.";
+  rule["help"]["text"] =
+      "Run `ferry explain " + std::string(info.code) + "` for the full explanation.";
   if (!page.empty()) rule["help"]["markdown"] = page;
   return rule;
 }
@@ -83,7 +83,8 @@ auto PhysicalLocation(const Location& location) -> Json {
   Json region;
   region["startLine"] = location.line;
   if (location.column > 0) region["startColumn"] = location.column;
-  if (location.column > 0 && location.end_column > location.column) region["endColumn"] = location.end_column;
+  if (location.column > 0 && location.end_column > location.column)
+    region["endColumn"] = location.end_column;
   physical["region"] = std::move(region);
   return physical;
 }
@@ -96,7 +97,8 @@ auto Result(const Diagnostic& d, std::size_t rule_index) -> Json {
   result["message"]["text"] = d.message;
   Json location;
   if (!d.location.file.empty()) location["physicalLocation"] = PhysicalLocation(d.location);
-  if (!d.path.empty()) location["logicalLocations"] = Json::array({Json{{"fullyQualifiedName", d.path}}});
+  if (!d.path.empty())
+    location["logicalLocations"] = Json::array({Json{{"fullyQualifiedName", d.path}}});
   result["locations"] = location.empty() ? Json::array() : Json::array({location});
   Json related = Json::array();
   for (const Note& note : d.notes) {
@@ -112,7 +114,8 @@ auto Result(const Diagnostic& d, std::size_t rule_index) -> Json {
 
 }  // namespace
 
-auto PrintSarif(const std::vector<Diagnostic>& diagnostics, const std::string& tool_version) -> std::string {
+auto PrintSarif(const std::vector<Diagnostic>& diagnostics, const std::string& tool_version)
+    -> std::string {
   // Rules in table order, so the log does not depend on diagnostic order.
   std::set<Code> used;
   for (const Diagnostic& d : diagnostics) used.insert(d.code);

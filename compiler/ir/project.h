@@ -78,7 +78,7 @@ struct Cluster {
   std::string vm_size;
   std::int64_t agent_count = 0;
   std::string kubernetes_version;
-  std::string region;  ///< defaults to the workspace region
+  std::string region;                 ///< defaults to the workspace region
   std::optional<std::string> attach;  ///< identifier of an existing cluster
   bool detached = false;
   NetworkPlugin network = NetworkPlugin::Kubenet;
@@ -129,9 +129,9 @@ struct Probes {
 struct Version {
   std::string name;
   std::vector<ModelRef> models;
-  Index environment = kNone;  ///< kNone: the built-in environment of the target
+  Index environment = kNone;     ///< kNone: the built-in environment of the target
   std::string environment_name;  ///< as written; empty when omitted
-  double traffic = 0;  ///< as declared, percent
+  double traffic = 0;            ///< as declared, percent
   Role role = Role::Treatment;
   bool is_default = false;  ///< after resolution: exactly one per endpoint
   std::string description;

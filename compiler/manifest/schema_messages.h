@@ -29,7 +29,6 @@ auto JsonTypeName(std::string_view type) -> std::string;
 /// The JSON schema type of a node: "string", "integer", "number", ...
 auto JsonTypeOf(const Node& node) -> std::string;
 
-
 /// "a, b or c".
 auto JoinAlternatives(const std::vector<std::string>& words, std::string_view last = " or ")
     -> std::string;

@@ -25,7 +25,9 @@ class DiskFileSystem final : public FileSystem {
 /// Files held in memory, for tests.
 class MemoryFileSystem final : public FileSystem {
  public:
-  void Add(std::string path, std::string contents) { files_[std::move(path)] = std::move(contents); }
+  void Add(std::string path, std::string contents) {
+    files_[std::move(path)] = std::move(contents);
+  }
   auto Read(const std::string& path) const -> std::optional<std::string> override;
 
  private:

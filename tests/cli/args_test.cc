@@ -27,7 +27,8 @@ TEST_CASE("ParseArgs reports usage errors") {
   CHECK(Parse({"--frmat", "json"}).error == "unknown option '--frmat'");
   CHECK(Parse({"-q"}).error == "unknown option '-q'");
   CHECK(Parse({"--format"}).error == "option '--format' needs a value (text, json)");
-  CHECK(Parse({"--format", "yaml"}).error == "invalid value 'yaml' for '--format' (expected text, json)");
+  CHECK(Parse({"--format", "yaml"}).error ==
+        "invalid value 'yaml' for '--format' (expected text, json)");
   CHECK(Parse({"--quiet=yes"}).error == "option '--quiet' takes no value");
 }
 

@@ -21,13 +21,16 @@ auto Manifest(const std::string& model_bytes, const std::string& versions) -> st
          "models:\n"
          "  faq-ranker:\n"
          "    versions:\n"
-         "      3: {path: models/faq.onnx, sha256: " + support::Sha256Hex(model_bytes) + "}\n"
+         "      3: {path: models/faq.onnx, sha256: " +
+         support::Sha256Hex(model_bytes) +
+         "}\n"
          "clusters:\n"
          "  prod: {vm_size: Standard_D3_v2, agent_count: 3, kubernetes_version: \"1.16.13\"}\n"
          "endpoints:\n"
          "  faq:\n"
          "    cluster: prod\n"
-         "    versions:\n" + versions;
+         "    versions:\n" +
+         versions;
 }
 
 TEST_CASE("ferry check exits 0 for a clean project and summarizes it on stdout") {
@@ -96,7 +99,8 @@ TEST_CASE("ferry check --format json prints parseable JSON to stdout") {
 TEST_CASE("ferry check exits 0 with warnings, and --quiet hides them") {
   TempDir dir;
   dir.Write("models/faq.onnx", "onnx");
-  dir.Write("ferry.yaml", Manifest("onnx", "      a: {model: faq-ranker@3}\n") + "environments:\n  unused: {}\n");
+  dir.Write("ferry.yaml",
+            Manifest("onnx", "      a: {model: faq-ranker@3}\n") + "environments:\n  unused: {}\n");
   ProcessResult result = RunProcess(kFerry, {"check"}, dir.path());
   CHECK(result.exit_code == 0);
   CHECK(result.err.find("warning[W0604]") != std::string::npos);
@@ -112,7 +116,8 @@ TEST_CASE("ferry exits 2 on usage errors") {
   CHECK(command.err.starts_with("ferry: unknown command 'chek'\n"));
   ProcessResult flag = RunProcess(kFerry, {"check", "--format", "xml"});
   CHECK(flag.exit_code == 2);
-  CHECK(flag.err.starts_with("ferry check: invalid value 'xml' for '--format' (expected text, json, sarif)\n"));
+  CHECK(flag.err.starts_with(
+      "ferry check: invalid value 'xml' for '--format' (expected text, json, sarif)\n"));
   CHECK(RunProcess(kFerry, {}).exit_code == 2);
 }
 
@@ -125,7 +130,8 @@ TEST_CASE("ferry explain prints pages and exits 2 for unknown codes") {
   CHECK(unknown.err.find("ferry explain --list") != std::string::npos);
   ProcessResult list = RunProcess(kFerry, {"explain", "--list"});
   CHECK(list.exit_code == 0);
-  CHECK(list.out.find("E0203  error    an endpoint has more than one control version\n") != std::string::npos);
+  CHECK(list.out.find("E0203  error    an endpoint has more than one control version\n") !=
+        std::string::npos);
   CHECK(RunProcess(kFerry, {"--version"}).out == "ferry 0.1.0\n");
 }
 

@@ -1,11 +1,12 @@
 // The CLI run in-process, with an in-memory file system.
+#include "compiler/cli/commands.h"
+
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "compiler/cli/cli.h"
-#include "compiler/cli/commands.h"
 #include "compiler/diag/diagnostic.h"
 
 namespace ferry::cli {
@@ -17,7 +18,8 @@ struct Outcome {
   std::string err;
 };
 
-auto RunWith(const support::FileSystem& fs, std::vector<std::string> args, bool terminal = false) -> Outcome {
+auto RunWith(const support::FileSystem& fs, std::vector<std::string> args, bool terminal = false)
+    -> Outcome {
   std::ostringstream out;
   std::ostringstream err;
   int code = Run(args, Io{.out = out, .err = err, .err_is_terminal = terminal, .fs = fs});
@@ -36,7 +38,8 @@ const char* const kTwoControls =
     "models:\n"
     "  m:\n"
     "    versions:\n"
-    "      1: {path: m.onnx, sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855}\n"
+    "      1: {path: m.onnx, sha256: "
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855}\n"
     "clusters:\n"
     "  prod: {vm_size: Standard_D3_v2, agent_count: 3, kubernetes_version: \"1.16.13\"}\n"
     "endpoints:\n"
@@ -57,7 +60,8 @@ TEST_CASE("ferry --version and help") {
   CHECK(RunCli({"--version"}).out == "ferry 0.1.0\n");
   Outcome help = RunCli({"help"});
   CHECK(help.exit_code == kExitOk);
-  for (const Command& command : Commands()) CHECK(help.out.find("  " + std::string(command.name)) != std::string::npos);
+  for (const Command& command : Commands())
+    CHECK(help.out.find("  " + std::string(command.name)) != std::string::npos);
   CHECK(RunCli({"--help"}).out == help.out);
   Outcome check_help = RunCli({"help", "check"});
   CHECK(check_help.exit_code == kExitOk);
@@ -73,11 +77,13 @@ TEST_CASE("unknown commands and options are usage errors") {
   CHECK(RunCli({"--verbose"}).err.starts_with("ferry: unknown option '--verbose'\n"));
   Outcome option = RunCli({"check", "--fromat", "json"});
   CHECK(option.exit_code == kExitUsage);
-  CHECK(option.err ==
-        "ferry check: unknown option '--fromat'\n"
-        "usage: ferry check [PATH] [--format text|json|sarif] [--color auto|always|never] [--quiet]\n"
-        "Run 'ferry help check' for details.\n");
-  CHECK(RunCli({"check", "a", "b"}).err.starts_with("ferry check: expected at most one PATH, got 2\n"));
+  CHECK(
+      option.err ==
+      "ferry check: unknown option '--fromat'\n"
+      "usage: ferry check [PATH] [--format text|json|sarif] [--color auto|always|never] [--quiet]\n"
+      "Run 'ferry help check' for details.\n");
+  CHECK(RunCli({"check", "a", "b"})
+            .err.starts_with("ferry check: expected at most one PATH, got 2\n"));
   CHECK(RunCli({"check", "--format", "xml"}).exit_code == kExitUsage);
 }
 
@@ -129,16 +135,19 @@ TEST_CASE("ferry explain prints a page, lists codes and rejects unknown ones") {
 
   Outcome unknown = RunCli({"explain", "E9999"});
   CHECK(unknown.exit_code == kExitUsage);
-  CHECK(unknown.err == "ferry explain: unknown code 'E9999'; run 'ferry explain --list' to see every code\n");
+  CHECK(unknown.err ==
+        "ferry explain: unknown code 'E9999'; run 'ferry explain --list' to see every code\n");
   CHECK(RunCli({"explain"}).exit_code == kExitUsage);
   CHECK(RunCli({"explain", "--list", "E0203"}).exit_code == kExitUsage);
 
   Outcome list = RunCli({"explain", "--list"});
   CHECK(list.exit_code == kExitOk);
   CHECK(list.out.starts_with("E0001  error    the manifest or a file it names cannot be read\n"));
-  CHECK(list.out.find("W0303  warning  a DEV_TEST cluster has fewer than the recommended 2 vCPUs\n") !=
+  CHECK(list.out.find(
+            "W0303  warning  a DEV_TEST cluster has fewer than the recommended 2 vCPUs\n") !=
         std::string::npos);
-  CHECK(static_cast<std::size_t>(std::count(list.out.begin(), list.out.end(), '\n')) == diag::AllCodes().size());
+  CHECK(static_cast<std::size_t>(std::count(list.out.begin(), list.out.end(), '\n')) ==
+        diag::AllCodes().size());
 }
 
 }  // namespace

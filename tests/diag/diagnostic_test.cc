@@ -21,7 +21,8 @@ TEST_CASE("Sink::Sorted orders by file, line, column, code and message") {
   sink.Add(Code::kUnknownModel, At("a.yaml", 2, 1), "", "column 1");
   std::vector<std::string> messages;
   for (const Diagnostic& d : sink.Sorted()) messages.push_back(d.message);
-  CHECK(messages == std::vector<std::string>{"column 1", "first code", "second code", "line 9", "late file"});
+  CHECK(messages ==
+        std::vector<std::string>{"column 1", "first code", "second code", "line 9", "late file"});
 }
 
 TEST_CASE("Sink::Sorted removes exact duplicates and keeps near ones") {

@@ -13,12 +13,12 @@ namespace {
 TEST_CASE("every code has an explain page titled with its code and summary") {
   for (const CodeInfo& info : AllCodes()) {
     CAPTURE(info.code);
-    std::optional<std::string_view> page =
-        diag::ExplainPage(info.code);
+    std::optional<std::string_view> page = diag::ExplainPage(info.code);
     REQUIRE(page.has_value());
     std::string title = "# " + std::string(info.code) + ": " + std::string(info.summary) + "\n";
     CHECK(page->starts_with(title));
-    for (std::string_view section : {"\n## What it means\n", "\n## Why\n", "\n## How to fix\n", "\n## Example\n"}) {
+    for (std::string_view section :
+         {"\n## What it means\n", "\n## Why\n", "\n## How to fix\n", "\n## Example\n"}) {
       CAPTURE(section);
       CHECK(page->find(section) != std::string_view::npos);
     }

@@ -26,7 +26,9 @@ auto CleanManifest(const std::string& sha) -> std::string {
          "models:\n"
          "  faq-ranker:\n"
          "    versions:\n"
-         "      3: {path: models/faq.onnx, sha256: " + sha + "}\n"
+         "      3: {path: models/faq.onnx, sha256: " +
+         sha +
+         "}\n"
          "clusters:\n"
          "  prod: {vm_size: Standard_D3_v2, agent_count: 3, kubernetes_version: \"1.16.13\"}\n"
          "endpoints:\n"

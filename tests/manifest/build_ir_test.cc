@@ -147,11 +147,10 @@ TEST_CASE("E0207 and E0208: unknown environment and cluster") {
 
 TEST_CASE("E0209: a malformed reference the schema did not see") {
   const Built built = Build(Small("      b: {model: ranker-1}\n"), /*with_schema=*/false);
-  CHECK(
-      built.diagnostics ==
-      std::vector<std::string>{
-          "15:18 E0209 endpoints.faq.versions.b.model: 'ranker-1' is not a valid model reference: write "
-          "the model reference as name@version, e.g. faq-ranker@3"});
+  CHECK(built.diagnostics ==
+        std::vector<std::string>{"15:18 E0209 endpoints.faq.versions.b.model: 'ranker-1' is not a "
+                                 "valid model reference: write "
+                                 "the model reference as name@version, e.g. faq-ranker@3"});
 }
 
 TEST_CASE("nodes the schema rejected are skipped without follow-on errors") {
