@@ -44,8 +44,8 @@ auto Summary(const std::string& manifest, const ir::Project& project) -> std::st
     for (std::size_t i = 0; i < endpoint.versions.size(); ++i) {
       const ir::Version& version = endpoint.versions[i];
       std::vector<std::string> marks;
-      if (static_cast<ir::Index>(i) == endpoint.default_version) marks.push_back("default");
-      if (version.role == ir::Role::Control) marks.push_back("control");
+      if (static_cast<ir::Index>(i) == endpoint.default_version) marks.emplace_back("default");
+      if (version.role == ir::Role::Control) marks.emplace_back("control");
       // {:g}: 6 significant digits, so 100 - 33.3 - 33.3 reads 33.4.
       out += fmt::format("{} {} {:g}%{}", i == 0 ? "" : ",", version.name, version.resolved_traffic,
                          marks.empty() ? "" : fmt::format(" ({})", fmt::join(marks, ", ")));

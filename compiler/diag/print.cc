@@ -47,7 +47,7 @@ auto SourceLine(const SourceMap& sources, const Location& location)
     if (newline == std::string_view::npos) return std::nullopt;
     text.remove_prefix(newline + 1);
   }
-  if (text.empty() && found->second.size() > 0 && found->second.back() == '\n') return std::nullopt;
+  if (text.empty() && !found->second.empty() && found->second.back() == '\n') return std::nullopt;
   text = text.substr(0, text.find('\n'));
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   return text;
