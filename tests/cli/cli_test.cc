@@ -4,41 +4,21 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compiler/support/sha256.h"
 #include "tests/cli/process_util.h"
+#include "tests/support/manifests.h"
 
 namespace ferry::testing {
 namespace {
 
 const std::string kFerry = FERRY_BINARY;
 
-/// A manifest for one model file holding `model_bytes`; `versions` are the
-/// endpoint's version lines.
-auto Manifest(const std::string& model_bytes, const std::string& versions) -> std::string {
-  return "ferry: 1\n"
-         "project: faq-matching\n"
-         "workspace: {name: contoso-ml, region: westeurope}\n"
-         "models:\n"
-         "  faq-ranker:\n"
-         "    versions:\n"
-         "      3: {path: models/faq.onnx, sha256: " +
-         support::Sha256Hex(model_bytes) +
-         "}\n"
-         "clusters:\n"
-         "  prod: {vm_size: Standard_D3_v2, agent_count: 3, kubernetes_version: \"1.16.13\"}\n"
-         "endpoints:\n"
-         "  faq:\n"
-         "    cluster: prod\n"
-         "    versions:\n" +
-         versions;
-}
-
 TEST_CASE("ferry check exits 0 for a clean project and summarizes it on stdout") {
   TempDir dir;
   dir.Write("models/faq.onnx", "onnx");
-  dir.Write("ferry.yaml", Manifest("onnx",
-                                   "      a: {model: faq-ranker@3, traffic: 20}\n"
-                                   "      b: {model: faq-ranker@3, traffic: 10, role: control}\n"));
+  dir.Write("ferry.yaml",
+            FaqManifest("onnx",
+                        "      a: {model: faq-ranker@3, traffic: 20}\n"
+                        "      b: {model: faq-ranker@3, traffic: 10, role: control}\n"));
   ProcessResult in_folder = RunProcess(kFerry, {"check"}, dir.path());
   CHECK(in_folder.exit_code == 0);
   CHECK(in_folder.err == "");
@@ -54,10 +34,11 @@ TEST_CASE("ferry check exits 0 for a clean project and summarizes it on stdout")
 TEST_CASE("ferry check's summary writes shares as people do") {
   TempDir dir;
   dir.Write("models/faq.onnx", "onnx");
-  dir.Write("ferry.yaml", Manifest("onnx",
-                                   "      a: {model: faq-ranker@3, traffic: 33.3, default: true}\n"
-                                   "      b: {model: faq-ranker@3, traffic: 33.3}\n"
-                                   "      c: {model: faq-ranker@3, traffic: 33.3}\n"));
+  dir.Write("ferry.yaml",
+            FaqManifest("onnx",
+                        "      a: {model: faq-ranker@3, traffic: 33.3, default: true}\n"
+                        "      b: {model: faq-ranker@3, traffic: 33.3}\n"
+                        "      c: {model: faq-ranker@3, traffic: 33.3}\n"));
   ProcessResult result = RunProcess(kFerry, {"check"}, dir.path());
   CHECK(result.exit_code == 0);
   CHECK(result.out.ends_with(": a 33.4% (default), b 33.3%, c 33.3%\n"));
@@ -66,9 +47,9 @@ TEST_CASE("ferry check's summary writes shares as people do") {
 TEST_CASE("ferry check exits 1 on errors and prints them to stderr") {
   TempDir dir;
   dir.Write("models/faq.onnx", "onnx");
-  dir.Write("ferry.yaml", Manifest("onnx",
-                                   "      a: {model: faq-ranker@3, role: control}\n"
-                                   "      b: {model: faq-ranker@3, role: control}\n"));
+  dir.Write("ferry.yaml", FaqManifest("onnx",
+                                      "      a: {model: faq-ranker@3, role: control}\n"
+                                      "      b: {model: faq-ranker@3, role: control}\n"));
   ProcessResult result = RunProcess(kFerry, {"check", "--color", "never"}, dir.path());
   CHECK(result.exit_code == 1);
   CHECK(result.out == "");
@@ -81,7 +62,7 @@ TEST_CASE("ferry check exits 1 on errors and prints them to stderr") {
 TEST_CASE("ferry check --format json prints parseable JSON to stdout") {
   TempDir dir;
   dir.Write("models/faq.onnx", "tampered");
-  dir.Write("ferry.yaml", Manifest("onnx", "      a: {model: faq-ranker@3}\n"));
+  dir.Write("ferry.yaml", FaqManifest("onnx", "      a: {model: faq-ranker@3}\n"));
   ProcessResult result = RunProcess(kFerry, {"check", "--format", "json"}, dir.path());
   CHECK(result.exit_code == 1);
   CHECK(result.err == "");
@@ -99,8 +80,8 @@ TEST_CASE("ferry check --format json prints parseable JSON to stdout") {
 TEST_CASE("ferry check exits 0 with warnings, and --quiet hides them") {
   TempDir dir;
   dir.Write("models/faq.onnx", "onnx");
-  dir.Write("ferry.yaml",
-            Manifest("onnx", "      a: {model: faq-ranker@3}\n") + "environments:\n  unused: {}\n");
+  dir.Write("ferry.yaml", FaqManifest("onnx", "      a: {model: faq-ranker@3}\n") +
+                              "environments:\n  unused: {}\n");
   ProcessResult result = RunProcess(kFerry, {"check"}, dir.path());
   CHECK(result.exit_code == 0);
   CHECK(result.err.find("warning[W0604]") != std::string::npos);

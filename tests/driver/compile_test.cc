@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "compiler/support/sha256.h"
+#include "tests/support/manifests.h"
 
 namespace ferry::driver {
 namespace {
@@ -18,24 +19,9 @@ TEST_CASE("ManifestPath resolves files, folders and the current folder") {
   CHECK(ManifestPath("/") == "/ferry.yaml");
 }
 
-/// A manifest that passes every check; `{sha}` is the model file's digest.
-auto CleanManifest(const std::string& sha) -> std::string {
-  return "ferry: 1\n"
-         "project: faq-matching\n"
-         "workspace: {name: contoso-ml, region: westeurope}\n"
-         "models:\n"
-         "  faq-ranker:\n"
-         "    versions:\n"
-         "      3: {path: models/faq.onnx, sha256: " +
-         sha +
-         "}\n"
-         "clusters:\n"
-         "  prod: {vm_size: Standard_D3_v2, agent_count: 3, kubernetes_version: \"1.16.13\"}\n"
-         "endpoints:\n"
-         "  faq:\n"
-         "    cluster: prod\n"
-         "    versions:\n"
-         "      a: {model: faq-ranker@3, traffic: 100}\n";
+/// A manifest that passes every check, for a model file holding "onnx bytes".
+auto CleanManifest() -> std::string {
+  return testing::FaqManifest("onnx bytes", "      a: {model: faq-ranker@3, traffic: 100}\n");
 }
 
 auto Codes(const diag::Sink& sink) -> std::vector<std::string> {
@@ -60,25 +46,25 @@ TEST_CASE("Compile reports an unreadable manifest as E0001 with its path") {
 TEST_CASE("Compile runs every stage on a clean manifest") {
   support::MemoryFileSystem fs;
   fs.Add("p/models/faq.onnx", "onnx bytes");
-  fs.Add("p/ferry.yaml", CleanManifest(support::Sha256Hex("onnx bytes")));
+  fs.Add("p/ferry.yaml", CleanManifest());
   diag::Sink sink;
   CompileResult result = Compile(fs, "p/ferry.yaml", catalog::Catalog::Builtin(), sink);
   CHECK(Codes(sink) == std::vector<std::string>{});
   REQUIRE(result.project.has_value());
   CHECK(result.project->name == "faq-matching");
-  CHECK(result.sources.at("p/ferry.yaml") == CleanManifest(support::Sha256Hex("onnx bytes")));
+  CHECK(result.sources.at("p/ferry.yaml") == CleanManifest());
 }
 
 TEST_CASE("Compile reads model files next to the manifest for their digests") {
   support::MemoryFileSystem fs;
   fs.Add("p/models/faq.onnx", "changed bytes");
-  fs.Add("p/ferry.yaml", CleanManifest(support::Sha256Hex("onnx bytes")));
+  fs.Add("p/ferry.yaml", CleanManifest());
   diag::Sink sink;
   Compile(fs, "p/ferry.yaml", catalog::Catalog::Builtin(), sink);
   CHECK(Codes(sink) == std::vector<std::string>{"E0602"});
 
   support::MemoryFileSystem no_model;
-  no_model.Add("p/ferry.yaml", CleanManifest(support::Sha256Hex("onnx bytes")));
+  no_model.Add("p/ferry.yaml", CleanManifest());
   diag::Sink missing;
   Compile(no_model, "p/ferry.yaml", catalog::Catalog::Builtin(), missing);
   CHECK(Codes(missing) == std::vector<std::string>{"E0601"});
@@ -97,7 +83,7 @@ TEST_CASE("Compile keeps the source of a manifest that is not YAML") {
 TEST_CASE("Compile runs the checks after schema errors") {
   support::MemoryFileSystem fs;
   fs.Add("p/models/faq.onnx", "onnx bytes");
-  std::string text = CleanManifest(support::Sha256Hex("onnx bytes"));
+  std::string text = CleanManifest();
   text += "    extra_field: 1\n";
   text.replace(text.find("agent_count: 3"), 14, "agent_count: 2");
   fs.Add("p/ferry.yaml", text);
