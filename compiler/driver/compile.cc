@@ -11,10 +11,6 @@
 namespace ferry::driver {
 namespace {
 
-auto EndsWith(std::string_view text, std::string_view suffix) -> bool {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 /// The sha256 of every model file the project names, read next to the
 /// manifest. Each path is read once even when several versions share it.
 auto GatherDigests(const support::FileSystem& fs, const std::string& manifest_path,
@@ -39,8 +35,7 @@ auto ManifestPath(std::string_view path_argument) -> std::string {
   std::string_view path = path_argument;
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   if (path.empty() || path == ".") return "ferry.yaml";
-  if (path == "/") return "/ferry.yaml";
-  if (EndsWith(path, ".yaml") || EndsWith(path, ".yml")) return std::string(path);
+  if (path.ends_with(".yaml") || path.ends_with(".yml")) return std::string(path);
   return support::JoinPath(path, "ferry.yaml");
 }
 

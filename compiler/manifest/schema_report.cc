@@ -15,12 +15,8 @@ using Steps = std::vector<std::string>;
 
 constexpr std::size_t kLongestName = 256;
 
-auto StartsWith(std::string_view text, std::string_view prefix) -> bool {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
 auto IsTypeError(const RawSchemaError& error) -> bool {
-  return StartsWith(error.description, "Value type not permitted");
+  return error.description.starts_with("Value type not permitted");
 }
 
 auto Contains(const std::vector<std::string>& list, std::string_view value) -> bool {
@@ -81,7 +77,7 @@ void SchemaReporter::Report(const std::vector<RawSchemaError>& errors) {
   for (const RawSchemaError& error : errors) {
     const Node* node = NodeAt(document_.root(), error.steps);
     if (error.steps == Steps{"ferry"} && node != nullptr && node->kind == NodeKind::Int &&
-        StartsWith(error.description, "Failed to match expected value set by 'const'")) {
+        error.description.starts_with("Failed to match expected value set by 'const'")) {
       ReportConst(error.steps);
       unsupported_format_ = true;
       return;
@@ -96,7 +92,7 @@ void SchemaReporter::Report(const std::vector<RawSchemaError>& errors) {
   for (const RawSchemaError& error : errors) {
     const Node* node = NodeAt(document_.root(), error.steps);
     if (IsTypeError(error) || node == nullptr || mistyped_.contains(node)) continue;
-    if (!StartsWith(error.description, "Missing required property")) {
+    if (!error.description.starts_with("Missing required property")) {
       ReportOther(error);
       continue;
     }
@@ -134,18 +130,18 @@ auto SchemaReporter::ReportType(const RawSchemaError& error) -> bool {
 
 void SchemaReporter::ReportOther(const RawSchemaError& error) {
   const std::string& text = error.description;
-  if (StartsWith(text, "Object contains a property")) {
+  if (text.starts_with("Object contains a property")) {
     ReportUnknown(error.steps);
-  } else if (StartsWith(text, "Failed to match against any enum")) {
+  } else if (text.starts_with("Failed to match against any enum")) {
     ReportEnum(error.steps);
-  } else if (StartsWith(text, "Failed to match expected value set by 'const'")) {
+  } else if (text.starts_with("Failed to match expected value set by 'const'")) {
     ReportConst(error.steps);
-  } else if (StartsWith(text, "Failed to match regex")) {
+  } else if (text.starts_with("Failed to match regex")) {
     ReportPattern(error.steps);
-  } else if (StartsWith(text, "Failed to validate against exactly one child schema")) {
+  } else if (text.starts_with("Failed to validate against exactly one child schema")) {
     ReportBothAlternatives(error.steps);
-  } else if (StartsWith(text, "String should") || StartsWith(text, "Object should") ||
-             StartsWith(text, "Array should") || StartsWith(text, "Expected number")) {
+  } else if (text.starts_with("String should") || text.starts_with("Object should") ||
+             text.starts_with("Array should") || text.starts_with("Expected number")) {
     ReportBound(error.steps, text);
   }
   // Everything else summarizes errors reported at their own nodes.
@@ -226,25 +222,25 @@ void SchemaReporter::ReportBound(const Steps& steps, const std::string& descript
   const Node* node = NodeAt(document_.root(), steps);
   const SchemaFacets facets = Facets(steps);
   const std::string label = FieldLabel(steps);
-  if (StartsWith(description, "Object should have no fewer")) {
+  if (description.starts_with("Object should have no fewer")) {
     const std::string noun =
         TitleNoun(StringOr(facets.Child(schema_, "", false).First("title"), "entry"));
     Emit(Code::kSchemaRequired, node, steps, label + " must declare at least one " + noun, nullptr);
-  } else if (StartsWith(description, "Array should contain no fewer")) {
+  } else if (description.starts_with("Array should contain no fewer")) {
     const std::string noun =
         TitleNoun(StringOr(facets.Child(schema_, "0", true).First("title"), "item"));
     Emit(Code::kSchemaRequired, node, steps, label + " must list at least one " + noun, nullptr);
-  } else if (StartsWith(description, "String should be no fewer")) {
+  } else if (description.starts_with("String should be no fewer")) {
     Emit(Code::kSchemaFormat, node, steps, label + " must not be empty", node);
-  } else if (StartsWith(description, "String should be no more")) {
+  } else if (description.starts_with("String should be no more")) {
     Emit(Code::kSchemaFormat, node, steps,
          label + " must have at most " + NumberText(facets.First("maxLength")) + " characters",
          node);
-  } else if (StartsWith(description, "Expected number greater")) {
+  } else if (description.starts_with("Expected number greater")) {
     Emit(Code::kSchemaFormat, node, steps,
          label + " must be at least " + NumberText(facets.First("minimum")) + ", not " + node->text,
          node);
-  } else if (StartsWith(description, "Expected number less")) {
+  } else if (description.starts_with("Expected number less")) {
     Emit(Code::kSchemaFormat, node, steps,
          label + " must be at most " + NumberText(facets.First("maximum")) + ", not " + node->text,
          node);
