@@ -209,6 +209,7 @@ void TreeBuilder::OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) {
 void TreeBuilder::OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                            const std::string& value) {
   if (tag != "?") CheckQuotesClosed(mark);
+  // ScalarKind reports a bad tag; the node remembers that it was reported.
   const std::size_t diagnostics_before = sink_.diagnostics().size();
   Node* node = document_.NewNode(ScalarKind(mark, tag, value), MarkOf(mark));
   node->reported = sink_.diagnostics().size() != diagnostics_before;
