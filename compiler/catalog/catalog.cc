@@ -85,6 +85,23 @@ auto ParseRange(const YAML::Node& node) -> std::optional<KubeRange> {
   return KubeRange{*min, *max, Required<std::string>(kFile, node, "source")};
 }
 
+auto ParseApi(const YAML::Node& node) -> KubeApi {
+  constexpr std::string_view kFile = "kubernetes.yaml";
+  if (!node.IsMap()) Malformed(kFile, "an api version is not a mapping");
+  KubeApi api;
+  api.api_version = Required<std::string>(kFile, node, "api_version");
+  const auto min = ParseKubeVersion(Required<std::string>(kFile, node, "min"));
+  if (!min) Malformed(kFile, fmt::format("'{}' has a malformed min", api.api_version));
+  api.min = *min;
+  if (node["max"]) {
+    api.max = ParseKubeVersion(Required<std::string>(kFile, node, "max"));
+    if (!api.max || *api.max < api.min) {
+      Malformed(kFile, fmt::format("'{}' is not MIN <= MAX", api.api_version));
+    }
+  }
+  return api;
+}
+
 // Reads digits from `text` at `pos` into `out`; false when there are none or
 // they overflow an int.
 auto ReadNumber(std::string_view text, std::size_t& pos, int& out) -> bool {
@@ -168,6 +185,16 @@ auto Catalog::Parse(std::string_view vm_sizes_yaml, std::string_view kubernetes_
     });
   }
 
+  // Optional so that small test catalogs need not list every kind.
+  const YAML::Node apis = LoadRoot("kubernetes.yaml", kubernetes_yaml)["apis"];
+  if (apis && !apis.IsMap()) Malformed("kubernetes.yaml", "'apis' is not a mapping");
+  for (const auto& entry : apis ? apis : YAML::Node(YAML::NodeType::Map)) {
+    if (!entry.second.IsSequence()) Malformed("kubernetes.yaml", "an api entry is not a list");
+    std::vector<KubeApi> versions;
+    for (const YAML::Node& item : entry.second) versions.push_back(ParseApi(item));
+    catalog.kube_apis_.emplace_back(entry.first.Scalar(), std::move(versions));
+  }
+
   constexpr std::string_view kDefaults = "defaults.yaml";
   const YAML::Node defaults = LoadRoot(kDefaults, defaults_yaml);
   Defaults& d = catalog.defaults_;
@@ -195,6 +222,29 @@ auto Catalog::KubernetesRange(std::string_view provider, bool attach) const
     if (ranges.provider == provider) return attach ? ranges.attach : ranges.create;
   }
   return std::nullopt;
+}
+
+auto Catalog::ApiVersion(std::string_view kind, const KubeVersion& version) const
+    -> std::optional<std::string> {
+  const KubeVersion minor{version.major, version.minor, 0};
+  std::optional<std::string> newest;
+  KubeVersion newest_min;
+  for (const KubeApi& api : ApiVersions(kind)) {
+    const bool served = KubeVersion{api.min.major, api.min.minor, 0} <= minor &&
+                        (!api.max || minor <= KubeVersion{api.max->major, api.max->minor, 0});
+    if (served && (!newest || newest_min < api.min)) {
+      newest = api.api_version;
+      newest_min = api.min;
+    }
+  }
+  return newest;
+}
+
+auto Catalog::ApiVersions(std::string_view kind) const -> std::vector<KubeApi> {
+  for (const auto& [name, versions] : kube_apis_) {
+    if (name == kind) return versions;
+  }
+  return {};
 }
 
 }  // namespace ferry::catalog

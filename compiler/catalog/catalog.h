@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ferry::catalog {
@@ -50,6 +51,13 @@ struct KubeRange {
   auto ToString() const -> std::string;
 };
 
+/// One API version that serves an object kind, over a range of minor releases.
+struct KubeApi {
+  std::string api_version;  ///< "policy/v1beta1"
+  KubeVersion min;
+  std::optional<KubeVersion> max;  ///< last minor release serving it; nullopt: still served
+};
+
 struct Defaults {
   std::int64_t fast_prod_min_vcpus = 12;
   std::int64_t dev_test_recommended_vcpus = 2;
@@ -73,6 +81,12 @@ class Catalog {
   /// attaching (`attach` true) or creating a cluster.
   auto KubernetesRange(std::string_view provider, bool attach) const -> std::optional<KubeRange>;
   auto defaults() const -> const Defaults& { return defaults_; }
+  /// The newest API version of `kind` that a cluster at `version` serves (by
+  /// MAJOR.MINOR), or nullopt when that release serves none (or the kind is unknown).
+  auto ApiVersion(std::string_view kind, const KubeVersion& version) const
+      -> std::optional<std::string>;
+  /// Every API version known for `kind`, oldest first (for messages).
+  auto ApiVersions(std::string_view kind) const -> std::vector<KubeApi>;
 
  private:
   std::vector<VmSize> vm_sizes_;
@@ -82,6 +96,7 @@ class Catalog {
     std::optional<KubeRange> attach;
   };
   std::vector<ProviderRanges> kube_ranges_;
+  std::vector<std::pair<std::string, std::vector<KubeApi>>> kube_apis_;
   Defaults defaults_;
 };
 

@@ -148,3 +148,43 @@ TEST_CASE("Parse throws on a malformed catalog") {
 
 }  // namespace
 }  // namespace ferry::catalog
+
+namespace ferry::catalog {
+namespace {
+
+TEST_CASE("ApiVersion picks the newest API version the declared release serves") {
+  const Catalog& catalog = Catalog::Builtin();
+  auto at = [&](std::string_view kind, std::string_view version) {
+    return catalog.ApiVersion(kind, *ParseKubeVersion(version)).value_or("none");
+  };
+  CHECK(at("PodDisruptionBudget", "1.16.13") == "policy/v1beta1");
+  CHECK(at("PodDisruptionBudget", "1.20.2") == "policy/v1beta1");
+  CHECK(at("PodDisruptionBudget", "1.21.0") == "policy/v1");
+  CHECK(at("PodDisruptionBudget", "1.27") == "policy/v1");
+  CHECK(at("HorizontalPodAutoscaler", "1.17.9") == "none");
+  CHECK(at("HorizontalPodAutoscaler", "1.18.14") == "autoscaling/v2beta2");
+  CHECK(at("HorizontalPodAutoscaler", "1.22") == "autoscaling/v2beta2");
+  CHECK(at("HorizontalPodAutoscaler", "1.23") == "autoscaling/v2");
+  CHECK(at("HorizontalPodAutoscaler", "1.30") == "autoscaling/v2");
+  CHECK(at("Deployment", "1.16") == "apps/v1");
+  CHECK(at("HTTPRoute", "1.20") == "gateway.networking.k8s.io/v1beta1");
+  CHECK(at("HTTPRoute", "1.26") == "gateway.networking.k8s.io/v1");
+  CHECK(at("NoSuchKind", "1.20") == "none");
+}
+
+TEST_CASE("every kind render writes has an API version on every supported release") {
+  const Catalog& catalog = Catalog::Builtin();
+  for (const char* kind : {"ConfigMap", "Deployment", "Namespace", "Role", "RoleBinding", "Service",
+                           "ServiceAccount", "NetworkPolicy", "PodDisruptionBudget", "HTTPRoute"}) {
+    // Gateway API's CRDs need apiextensions.k8s.io/v1, so 1.16 and later.
+    const int first = std::string_view(kind) == "HTTPRoute" ? 16 : 12;
+    for (int minor = first; minor <= 32; ++minor) {
+      CAPTURE(kind);
+      CAPTURE(minor);
+      CHECK(catalog.ApiVersion(kind, KubeVersion{1, minor, 0}).has_value());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ferry::catalog

@@ -165,9 +165,16 @@ TEST_CASE("check cases: every case reports exactly its CHECK lines") {
   }
 }
 
+// Codes E07xx (render) and E08xx (model compiler) come from later stages,
+// which have their own coverage tests (tests/render, tests/onnx).
+auto IsCheckStageCode(std::string_view code) -> bool {
+  return code.substr(1, 2) < "07";
+}
+
 TEST_CASE("check cases: every diagnostic code has a case that reports it") {
   const std::vector<std::string> names = CaseFiles();
   for (const diag::CodeInfo& info : diag::AllCodes()) {
+    if (!IsCheckStageCode(info.code)) continue;
     CAPTURE(info.code);
     const std::string tag = fmt::format("[{}]", info.code);
     bool covered = false;
