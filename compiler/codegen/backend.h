@@ -1,0 +1,84 @@
+// The code generator: a Backend per target over the shared graph IR, and
+// CompileBundle, the pure function `ferry compile` and `ferry render` call to
+// turn model bytes into a bundle's files. Target-specific code lives only in
+// the back ends (cpu_backend.cc; gpu and fpga plug in later).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/diag/diagnostic.h"
+#include "compiler/graph/graph.h"
+#include "compiler/graph/passes.h"
+
+namespace ferry::codegen {
+
+enum class Target { kCpu, kGpu, kFpga };
+/// The instruction set the CPU bundle is compiled for (its -march flags).
+enum class Isa { kAvx512, kAvx2, kSse42, kPortable };
+
+/// "cpu", "gpu", "fpga"; ParseTarget is its inverse.
+auto TargetName(Target target) -> std::string_view;
+auto ParseTarget(std::string_view name) -> std::optional<Target>;
+/// "avx512", "avx2", "sse4.2", "portable"; ParseIsa is its inverse.
+auto IsaName(Isa isa) -> std::string_view;
+auto ParseIsa(std::string_view name) -> std::optional<Isa>;
+
+/// One file of a bundle, its path relative to the bundle's folder.
+struct File {
+  std::string path;
+  std::string bytes;
+  bool binary = false;
+};
+
+/// A constant the generated code reads from weights.bin.
+/// ONNX-ML and text operators' array attributes (coefficients, tree nodes) go
+/// to weights.bin too, as constants that no node reads: `node` and
+/// `attribute` then say whose they are (strings such as nodes_modes as codes).
+struct Weight {
+  std::string name;
+  graph::ValueId value = graph::kNoValue;
+  std::size_t node = kNotAnAttribute;
+  std::string attribute;
+  static constexpr std::size_t kNotAnAttribute = static_cast<std::size_t>(-1);
+};
+
+/// The codes nodes_modes is stored as in weights.bin (its index in this list).
+inline constexpr std::string_view kTreeNodeModes[] = {
+    "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF"};
+
+/// What every back end gets: the optimized graph, its memory plan, the
+/// weights (in weights.bin order) and the options.
+struct Lowering {
+  const graph::Graph& graph;
+  const graph::MemoryPlan& plan;
+  const std::vector<Weight>& weights;
+  /// The sha256 of weights.bin, checked by the generated code when it loads it.
+  std::string weights_sha256;
+  Isa isa = Isa::kPortable;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// The target this back end generates for.
+  virtual auto target() const -> Target = 0;
+  /// The generated sources and build files (not weights.bin or bundle.yaml,
+  /// which are shared), or nullopt with diagnostics.
+  virtual auto Generate(const Lowering& lowering, diag::Sink& sink) const
+      -> std::optional<std::vector<File>> = 0;
+};
+
+/// The back end of `target`, or nullptr when it is not written yet.
+auto FindBackend(Target target) -> std::unique_ptr<Backend>;
+
+/// Model bytes -> a bundle's files: load, optimize, plan memory, generate.
+/// `model_file` names the model in diagnostics. Deterministic: the same
+/// inputs give the same bytes. nullopt with diagnostics on any error (E08xx).
+auto CompileBundle(std::string_view model_file, std::string_view model_bytes, Target target,
+                   Isa isa, diag::Sink& sink) -> std::optional<std::vector<File>>;
+
+}  // namespace ferry::codegen
