@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 #include <string>
@@ -102,6 +103,40 @@ auto ParseApi(const YAML::Node& node) -> KubeApi {
   return api;
 }
 
+auto ParseAccelerator(const std::string& target, const YAML::Node& node) -> Accelerator {
+  constexpr std::string_view kFile = "kubernetes.yaml";
+  if (!node.IsMap()) Malformed(kFile, fmt::format("accelerator '{}' is not a mapping", target));
+  Accelerator accelerator;
+  accelerator.target = target;
+  accelerator.resource = Required<std::string>(kFile, node, "resource");
+  accelerator.source = Required<std::string>(kFile, node, "source");
+  const YAML::Node selector = node["node_selector"];
+  if (selector && !selector.IsMap()) {
+    Malformed(kFile,
+              fmt::format("accelerator '{}' has a node_selector that is not a mapping", target));
+  }
+  for (const auto& label : selector ? selector : YAML::Node(YAML::NodeType::Map)) {
+    if (!label.second.IsScalar()) {
+      Malformed(kFile, fmt::format("accelerator '{}' has a non-scalar label", target));
+    }
+    accelerator.node_selector.emplace_back(label.first.Scalar(), label.second.Scalar());
+  }
+  std::sort(accelerator.node_selector.begin(), accelerator.node_selector.end());
+  const YAML::Node tolerations = node["tolerations"];
+  if (tolerations && !tolerations.IsSequence()) {
+    Malformed(kFile, fmt::format("accelerator '{}' has tolerations that are not a list", target));
+  }
+  for (const YAML::Node& item : tolerations ? tolerations : YAML::Node(YAML::NodeType::Sequence)) {
+    if (!item.IsMap()) Malformed(kFile, "a toleration is not a mapping");
+    accelerator.tolerations.push_back(Toleration{
+        .key = Required<std::string>(kFile, item, "key"),
+        .value = Required<std::string>(kFile, item, "value"),
+        .effect = Required<std::string>(kFile, item, "effect"),
+    });
+  }
+  return accelerator;
+}
+
 // Reads digits from `text` at `pos` into `out`; false when there are none or
 // they overflow an int.
 auto ReadNumber(std::string_view text, std::size_t& pos, int& out) -> bool {
@@ -195,6 +230,15 @@ auto Catalog::Parse(std::string_view vm_sizes_yaml, std::string_view kubernetes_
     catalog.kube_apis_.emplace_back(entry.first.Scalar(), std::move(versions));
   }
 
+  // Optional, like apis.
+  const YAML::Node accelerators = LoadRoot("kubernetes.yaml", kubernetes_yaml)["accelerators"];
+  if (accelerators && !accelerators.IsMap()) {
+    Malformed("kubernetes.yaml", "'accelerators' is not a mapping");
+  }
+  for (const auto& entry : accelerators ? accelerators : YAML::Node(YAML::NodeType::Map)) {
+    catalog.accelerators_.push_back(ParseAccelerator(entry.first.Scalar(), entry.second));
+  }
+
   constexpr std::string_view kDefaults = "defaults.yaml";
   const YAML::Node defaults = LoadRoot(kDefaults, defaults_yaml);
   Defaults& d = catalog.defaults_;
@@ -206,6 +250,18 @@ auto Catalog::Parse(std::string_view vm_sizes_yaml, std::string_view kubernetes_
   d.max_models_per_deployment =
       Required<std::int64_t>(kDefaults, defaults, "max_models_per_deployment");
   d.target_utilization = Required<std::int64_t>(kDefaults, defaults, "target_utilization");
+  // Optional, so that small test catalogs need not name images.
+  d.global_registry = Optional<std::string>(kDefaults, defaults, "global_registry", "");
+  const YAML::Node images = defaults["target_images"];
+  if (images && !images.IsMap()) Malformed(kDefaults, "'target_images' is not a mapping");
+  for (const auto& entry : images ? images : YAML::Node(YAML::NodeType::Map)) {
+    if (!entry.second.IsMap()) Malformed(kDefaults, "a target's images are not a mapping");
+    catalog.target_images_.push_back(TargetImages{
+        .target = entry.first.Scalar(),
+        .base_image = Required<std::string>(kDefaults, entry.second, "base_image"),
+        .builder_image = Required<std::string>(kDefaults, entry.second, "builder_image"),
+    });
+  }
   return catalog;
 }
 
@@ -245,6 +301,20 @@ auto Catalog::ApiVersions(std::string_view kind) const -> std::vector<KubeApi> {
     if (name == kind) return versions;
   }
   return {};
+}
+
+auto Catalog::FindAccelerator(std::string_view target) const -> const Accelerator* {
+  for (const Accelerator& accelerator : accelerators_) {
+    if (accelerator.target == target) return &accelerator;
+  }
+  return nullptr;
+}
+
+auto Catalog::FindTargetImages(std::string_view target) const -> const TargetImages* {
+  for (const TargetImages& images : target_images_) {
+    if (images.target == target) return &images;
+  }
+  return nullptr;
 }
 
 }  // namespace ferry::catalog

@@ -58,12 +58,37 @@ struct KubeApi {
   std::optional<KubeVersion> max;  ///< last minor release serving it; nullopt: still served
 };
 
+/// A taint that pods of an accelerator target tolerate (operator Equal).
+struct Toleration {
+  std::string key;
+  std::string value;
+  std::string effect;  ///< "NoSchedule", "PreferNoSchedule" or "NoExecute"
+};
+
+/// How a cluster offers one accelerator target ("gpu", "fpga") to pods.
+struct Accelerator {
+  std::string target;    ///< "gpu"
+  std::string resource;  ///< the device plugin's extended resource, "nvidia.com/gpu"
+  std::vector<std::pair<std::string, std::string>> node_selector;  ///< sorted by label
+  std::vector<Toleration> tolerations;
+  std::string source;
+};
+
+/// The images a target's bundles are built with and run on (for render's image plans).
+struct TargetImages {
+  std::string target;         ///< "cpu", "gpu", "fpga"
+  std::string base_image;     ///< the built-in environment's image; also an environment's default
+  std::string builder_image;  ///< compiles bundles: CMake, a C++ compiler, the target's SDK
+};
+
 struct Defaults {
   std::int64_t fast_prod_min_vcpus = 12;
   std::int64_t dev_test_recommended_vcpus = 2;
   std::int64_t max_versions_per_endpoint = 6;
   std::int64_t max_models_per_deployment = 1000;
   std::int64_t target_utilization = 70;
+  /// Where prebuilt images are looked up after the workspace's registry, before building.
+  std::string global_registry;
 };
 
 class Catalog {
@@ -87,6 +112,10 @@ class Catalog {
       -> std::optional<std::string>;
   /// Every API version known for `kind`, oldest first (for messages).
   auto ApiVersions(std::string_view kind) const -> std::vector<KubeApi>;
+  /// How clusters offer the accelerator `target` ("gpu", "fpga"), or nullptr.
+  auto FindAccelerator(std::string_view target) const -> const Accelerator*;
+  /// The images of the target `target` ("cpu", "gpu", "fpga"), or nullptr.
+  auto FindTargetImages(std::string_view target) const -> const TargetImages*;
 
  private:
   std::vector<VmSize> vm_sizes_;
@@ -97,6 +126,8 @@ class Catalog {
   };
   std::vector<ProviderRanges> kube_ranges_;
   std::vector<std::pair<std::string, std::vector<KubeApi>>> kube_apis_;
+  std::vector<Accelerator> accelerators_;
+  std::vector<TargetImages> target_images_;
   Defaults defaults_;
 };
 

@@ -29,6 +29,12 @@ auto ParseOption(std::span<const std::string> args, std::size_t& i,
   const OptionSpec* spec = FindSpec(specs, name);
   if (spec == nullptr) {
     parsed.error = "unknown option '" + name + "'";
+  } else if (spec->any_value) {
+    if (equals == std::string::npos && i + 1 >= args.size()) {
+      parsed.error = "option '" + name + "' needs a value";
+    } else {
+      parsed.values[name] = equals != std::string::npos ? arg.substr(equals + 1) : args[++i];
+    }
   } else if (spec->choices.empty()) {
     if (equals == std::string::npos)
       parsed.flags.insert(name);

@@ -17,6 +17,8 @@ struct OptionSpec {
   std::string_view name;
   /// Allowed values; empty for a flag that takes no value.
   std::vector<std::string_view> choices;
+  /// Takes a value of any text (a path) instead of one of `choices`.
+  bool any_value = false;
 };
 
 struct ParsedArgs {

@@ -41,16 +41,89 @@ options:
 exit status: 0 shown, 2 unknown code or usage error
 )";
 
+constexpr std::string_view kCompileDetails =
+    R"(Compiles the ONNX model MODEL.onnx into a scoring bundle in DIR: generated
+C++ (model.cc), weights.bin, bundle.yaml and a CMake project. Every problem
+with the model (unsupported operator or opset, unresolvable shape, ...) is
+reported with a code; `ferry explain CODE` explains it.
+
+options:
+  --target cpu|gpu|fpga       the target (default cpu; gpu and fpga have no
+                              code generator yet and are reported as E0810)
+  -o, --output DIR            the bundle's folder (required)
+  --isa avx512|avx2|sse4.2|portable
+                              the CPU instruction set (default avx2)
+  --build                     also build the bundle; programs land in DIR/bin
+  -h, --help                  show this help
+
+exit status: 0 written, 1 errors, 2 usage error
+)";
+
+constexpr std::string_view kRenderDetails =
+    R"(Compiles and checks the manifest at PATH (as `ferry check` does) and
+renders everything needed to serve it into the folder OUT:
+  kubernetes/<cluster>/<kind>-<name>.yaml   one Kubernetes object per file
+  images/<environment>-<target>/            image build plan and Dockerfile
+  bundles/<endpoint>-<version>/             scoring bundles
+With any error, nothing is written. OUT/.ferry-render.json lists what was
+written, so rendering again removes files that are no longer produced; a
+non-empty OUT without it is refused.
+
+options:
+  -o OUT                      the output folder (required)
+  --format text|json          diagnostics as text on stderr (default) or
+                              JSON on stdout
+  --color auto|always|never   color the text output (default auto)
+  --quiet                     report errors only, and no summary
+  -h, --help                  show this help
+
+exit status: 0 rendered, 1 errors (nothing written), 2 usage error
+)";
+
+constexpr std::string_view kGoldenDetails =
+    R"(Renders every sample (SAMPLES/<name>/ferry.yaml) and compares the output
+with GOLDEN/<name>/ byte for byte. Binary files are kept as <path>.sha256
+(their digest and size).
+
+options:
+  --check                     compare, print a unified diff per differing
+                              file and list missing and extra files (default)
+  --update                    rewrite GOLDEN to match, removing stale files
+  --samples DIR               the samples folder (default samples)
+  --golden DIR                the golden folder (default golden)
+  -h, --help                  show this help
+
+exit status: 0 up to date (or updated), 1 differences or a sample that does
+not render, 2 usage error
+)";
+
 constexpr std::string_view kHelpDetails = R"(Lists the commands, or shows the help of COMMAND.
 )";
 
-// Later commands (render, plan, apply, diff) are new rows here.
+// Later commands (plan, apply, diff) are new rows here.
 constexpr Command kCommands[] = {
     {.name = "check",
      .summary = "validate a manifest and report every problem",
      .usage = "ferry check [PATH] [--format text|json|sarif] [--color auto|always|never] [--quiet]",
      .details = kCheckDetails,
      .run = RunCheck},
+    {.name = "compile",
+     .summary = "compile an ONNX model into a scoring bundle",
+     .usage = "ferry compile MODEL.onnx -o DIR [--target cpu|gpu|fpga] "
+              "[--isa avx512|avx2|sse4.2|portable] [--build]",
+     .details = kCompileDetails,
+     .run = RunCompile},
+    {.name = "render",
+     .summary = "render Kubernetes objects, image build plans and bundles",
+     .usage = "ferry render [PATH] -o OUT [--format text|json] [--color auto|always|never] "
+              "[--quiet]",
+     .details = kRenderDetails,
+     .run = RunRender},
+    {.name = "golden",
+     .summary = "compare (or update) the samples' rendered golden files",
+     .usage = "ferry golden [--check|--update] [--samples DIR] [--golden DIR]",
+     .details = kGoldenDetails,
+     .run = RunGolden},
     {.name = "explain",
      .summary = "explain a diagnostic code",
      .usage = "ferry explain CODE | ferry explain --list",

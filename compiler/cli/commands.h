@@ -35,6 +35,12 @@ auto UsageError(const Io& io, std::string_view command, std::string_view message
 
 /// `ferry check`.
 auto RunCheck(std::span<const std::string> args, const Io& io) -> int;
+/// `ferry compile`.
+auto RunCompile(std::span<const std::string> args, const Io& io) -> int;
+/// `ferry render`.
+auto RunRender(std::span<const std::string> args, const Io& io) -> int;
+/// `ferry golden`.
+auto RunGolden(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry explain`.
 auto RunExplain(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry help`.

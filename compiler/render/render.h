@@ -23,6 +23,8 @@ namespace ferry::render {
 struct RenderedFile {
   std::string path;  ///< relative to OUT, '/'-separated
   std::string contents;
+  /// Bytes that are not text (model weights): golden files keep only their digest.
+  bool binary = false;
 };
 
 /// What render reads besides the IR: the model files' bytes, keyed by the
@@ -51,6 +53,8 @@ struct ImageRef {
 
 struct RenderResult {
   std::vector<RenderedFile> files;  ///< sorted by path
+  std::vector<BundleRef> bundles;   ///< one per endpoint version, in declaration order
+  std::vector<ImageRef> images;     ///< one per endpoint version, in declaration order
 };
 
 /// Renders `project`. Refuses (adds an error, returns no files) when the

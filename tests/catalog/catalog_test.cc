@@ -188,3 +188,42 @@ TEST_CASE("every kind render writes has an API version on every supported releas
 
 }  // namespace
 }  // namespace ferry::catalog
+
+namespace ferry::catalog {
+namespace {
+
+TEST_CASE("the built-in catalog names each accelerator's device resource and nodes") {
+  const Catalog& catalog = Catalog::Builtin();
+  const Accelerator* gpu = catalog.FindAccelerator("gpu");
+  REQUIRE(gpu != nullptr);
+  CHECK(gpu->resource == "nvidia.com/gpu");
+  CHECK(gpu->node_selector ==
+        std::vector<std::pair<std::string, std::string>>{{"accelerator", "nvidia"}});
+  REQUIRE(gpu->tolerations.size() == 1);
+  CHECK(gpu->tolerations[0].effect == "NoSchedule");
+  const Accelerator* fpga = catalog.FindAccelerator("fpga");
+  REQUIRE(fpga != nullptr);
+  CHECK(!fpga->resource.empty());
+  CHECK(!fpga->node_selector.empty());
+  CHECK(catalog.FindAccelerator("cpu") == nullptr);
+}
+
+TEST_CASE("Parse reads accelerators and rejects malformed ones") {
+  const std::string kube = std::string(kKube) +
+                           "accelerators:\n  gpu: {resource: x.io/gpu, source: s, node_selector: "
+                           "{b: '2', a: '1'}}\n";
+  const Catalog catalog = Catalog::Parse(kOneSize, kube, kDefaults);
+  const Accelerator* gpu = catalog.FindAccelerator("gpu");
+  REQUIRE(gpu != nullptr);
+  // Sorted by label, whatever the order written.
+  CHECK(gpu->node_selector ==
+        std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "2"}});
+  CHECK(gpu->tolerations.empty());
+  CHECK_THROWS_WITH_AS(
+      (void)Catalog::Parse(kOneSize, std::string(kKube) + "accelerators:\n  gpu: {source: s}\n",
+                           kDefaults),
+      "malformed catalog kubernetes.yaml: 'resource' is missing", std::runtime_error);
+}
+
+}  // namespace
+}  // namespace ferry::catalog

@@ -32,5 +32,12 @@ TEST_CASE("ParseArgs reports usage errors") {
   CHECK(Parse({"--quiet=yes"}).error == "option '--quiet' takes no value");
 }
 
+TEST_CASE("ParseArgs takes any text for an option that takes any value") {
+  const OptionSpec specs[] = {{"-o", {}, /*any_value=*/true}};
+  CHECK(ParseArgs(std::vector<std::string>{"-o", "out dir"}, specs).Value("-o", "") == "out dir");
+  CHECK(ParseArgs(std::vector<std::string>{"-o=a=b"}, specs).Value("-o", "") == "a=b");
+  CHECK(ParseArgs(std::vector<std::string>{"-o"}, specs).error == "option '-o' needs a value");
+}
+
 }  // namespace
 }  // namespace ferry::cli

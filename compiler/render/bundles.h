@@ -1,0 +1,46 @@
+// Scoring bundles: per endpoint version, bundles/<endpoint>-<version>/ holds
+// what the image's builder stage compiles and the program serves. Today a
+// bundle.yaml (endpoint, version, target, the cluster's instruction sets, the
+// models and the scoring samples) and the model files; the ONNX compiler adds
+// its generated C++, CMake project and weights here, in RenderBundle.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/catalog/catalog.h"
+#include "compiler/diag/diagnostic.h"
+#include "compiler/ir/project.h"
+#include "compiler/render/render.h"
+
+namespace ferry::render {
+
+/// One bundle: its identity and its files (paths relative to OUT).
+struct Bundle {
+  BundleRef ref;
+  std::vector<RenderedFile> files;  ///< sorted by path
+};
+
+/// The bundle of `endpoint`'s version `version`. A model file missing from
+/// `inputs` or whose bytes differ from the manifest's sha256 is E0703, and
+/// then there is no bundle. Expects resolved references (Render checks them).
+auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
+                  const ir::Endpoint& endpoint, const ir::Version& version,
+                  const RenderInputs& inputs, diag::Sink& sink) -> std::optional<Bundle>;
+
+/// Every endpoint version's bundle, in declaration order (missing ones left out).
+auto RenderBundles(const ir::Project& project, const catalog::Catalog& catalog,
+                   const RenderInputs& inputs, diag::Sink& sink) -> std::vector<Bundle>;
+
+/// The bundle's content hash: sha256 over the canonical JSON of the list of
+/// {path relative to `directory`, sha256 of the bytes}, sorted by path. The
+/// folder's own name does not count; every byte of every file does.
+auto BundleHash(std::string_view directory, std::span<const RenderedFile> files) -> std::string;
+
+/// "bundles/<endpoint>-<version>".
+auto BundleDirectory(const ir::Endpoint& endpoint, const ir::Version& version) -> std::string;
+
+}  // namespace ferry::render
