@@ -61,8 +61,8 @@ auto WriteFiles(const std::string& folder, const std::vector<codegen::File>& fil
 /// Runs CMake on the bundle; its programs land in DIR/bin.
 auto Build(const std::string& folder, const Io& io) -> bool {
   if (!std::filesystem::exists(std::filesystem::path(folder) / "runtime")) {
-    io.err << "ferry compile: --build: the scoring runtime (stdlib/runtime) is not embedded in "
-              "this ferry yet, so the bundle cannot be built\n";
+    io.err << "ferry compile: --build: " << folder
+           << "/runtime is missing (this target's bundle has no scoring runtime to build)\n";
     return false;
   }
   std::string quoted = "'" + folder + "'";

@@ -17,10 +17,14 @@ constexpr std::string_view kTemplate = "stdlib/runtime/bundle/CMakeLists.txt.in"
 
 auto MarchFlags(Isa isa) -> std::string_view {
   switch (isa) {
-    case Isa::kAvx512: return "-march=skylake-avx512";
-    case Isa::kAvx2: return "-march=haswell";
-    case Isa::kSse42: return "-msse4.2";
-    case Isa::kPortable: return "";
+    case Isa::kAvx512:
+      return "-march=skylake-avx512";
+    case Isa::kAvx2:
+      return "-march=haswell";
+    case Isa::kSse42:
+      return "-msse4.2";
+    case Isa::kPortable:
+      return "";
   }
   return "";
 }
@@ -58,8 +62,10 @@ class CpuBackend final : public Backend {
     };
     for (const support::EmbeddedFile& file : support::EmbeddedFiles()) {
       if (!file.path.starts_with(kRuntimeFolder) || file.path == kTemplate) continue;
-      files.push_back(File{.path = "runtime/" + std::string(file.path.substr(kRuntimeFolder.size())),
-                           .bytes = std::string(file.contents), .binary = false});
+      files.push_back(
+          File{.path = "runtime/" + std::string(file.path.substr(kRuntimeFolder.size())),
+               .bytes = std::string(file.contents),
+               .binary = false});
     }
     return files;
   }

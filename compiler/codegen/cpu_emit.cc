@@ -7,6 +7,8 @@
 //   the rest        (strings, tensors with a run-time width) a member Tensor t<id>_
 // Shapes are C++ expressions: known sizes, or a symbol bound to the input or
 // tensor dimension it comes from.
+#include "compiler/codegen/cpu_emit.h"
+
 #include <algorithm>
 #include <iterator>
 #include <limits>
@@ -14,8 +16,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-
-#include "compiler/codegen/cpu_emit.h"
 
 namespace ferry::codegen {
 namespace {
@@ -79,10 +79,14 @@ auto StringList(const std::vector<std::string>& strings) -> std::string {
 
 auto ActivationExpr(const Node& node) -> std::string {
   switch (node.activation) {
-    case graph::Activation::kNone: return "k::Activation{}";
-    case graph::Activation::kRelu: return "k::Activation{k::ActivationKind::kRelu}";
-    case graph::Activation::kSigmoid: return "k::Activation{k::ActivationKind::kSigmoid}";
-    case graph::Activation::kTanh: return "k::Activation{k::ActivationKind::kTanh}";
+    case graph::Activation::kNone:
+      return "k::Activation{}";
+    case graph::Activation::kRelu:
+      return "k::Activation{k::ActivationKind::kRelu}";
+    case graph::Activation::kSigmoid:
+      return "k::Activation{k::ActivationKind::kSigmoid}";
+    case graph::Activation::kTanh:
+      return "k::Activation{k::ActivationKind::kTanh}";
     case graph::Activation::kClip:
       return "k::Activation{k::ActivationKind::kClip, " + FloatLiteral(node.clip_min) + ", " +
              FloatLiteral(node.clip_max) + "}";
@@ -92,27 +96,36 @@ auto ActivationExpr(const Node& node) -> std::string {
 
 auto DTypeExpr(graph::DType dtype) -> std::string {
   switch (dtype) {
-    case graph::DType::kFloat32: return "DType::kFloat32";
-    case graph::DType::kInt64: return "DType::kInt64";
-    case graph::DType::kString: return "DType::kString";
+    case graph::DType::kFloat32:
+      return "DType::kFloat32";
+    case graph::DType::kInt64:
+      return "DType::kInt64";
+    case graph::DType::kString:
+      return "DType::kString";
   }
   return "DType::kFloat32";
 }
 
 auto CType(graph::DType dtype) -> std::string {
   switch (dtype) {
-    case graph::DType::kFloat32: return "float";
-    case graph::DType::kInt64: return "std::int64_t";
-    case graph::DType::kString: return "std::string";
+    case graph::DType::kFloat32:
+      return "float";
+    case graph::DType::kInt64:
+      return "std::int64_t";
+    case graph::DType::kString:
+      return "std::string";
   }
   return "float";
 }
 
 auto Field(graph::DType dtype) -> std::string {
   switch (dtype) {
-    case graph::DType::kFloat32: return "f32";
-    case graph::DType::kInt64: return "i64";
-    case graph::DType::kString: return "str";
+    case graph::DType::kFloat32:
+      return "f32";
+    case graph::DType::kInt64:
+      return "i64";
+    case graph::DType::kString:
+      return "str";
   }
   return "f32";
 }
@@ -306,6 +319,15 @@ class Emitter {
     std::replace(comment.begin(), comment.end(), '\n', ' ');
     run_ += "    // " + comment + "\n";
     unresolved_.clear();
+    for (ValueId id : node.inputs) {
+      if (id != graph::kNoValue && graph_.Constant(id) != nullptr &&
+          graph_.value(id).dtype == graph::DType::kString) {
+        return Fail(node, diag::Code::kOnnxDataType,
+                    "string constant '" + graph_.value(id).name +
+                        "' as an input is not supported by the CPU back end (only float32 and "
+                        "int64 constants are)");
+      }
+    }
     const std::string& op = node.op_type;
     if (op != "StringNormalizer") ResizeOutputs(node);
     bool ok = EmitOp(n, node, op);
@@ -366,8 +388,8 @@ class Emitter {
         Call(op, {Ptr(x), Ptr(y), Product(shape, 0, axis), Product(shape, axis, axis + 1),
                   Product(shape, axis + 1, shape.size())});
       } else {
-        Call(op, {Ptr(x), Ptr(y), Product(shape, 0, axis), Product(shape, axis, shape.size()),
-                  "1"});
+        Call(op,
+             {Ptr(x), Ptr(y), Product(shape, 0, axis), Product(shape, axis, shape.size()), "1"});
       }
       return true;
     }
@@ -407,29 +429,29 @@ class Emitter {
     }
     if (op == "Scaler") {
       const Shape& shape = ShapeOf(x);
-      Call(op, {Ptr(x), Product(shape, 0, shape.size() - 1), Product(shape, shape.size() - 1,
-                                                                       shape.size()),
-                AttributePtr(n, "offset"), AttributeCount(n, "offset"), AttributePtr(n, "scale"),
-                AttributeCount(n, "scale"), Ptr(y)});
+      Call(op, {Ptr(x), Product(shape, 0, shape.size() - 1),
+                Product(shape, shape.size() - 1, shape.size()), AttributePtr(n, "offset"),
+                AttributeCount(n, "offset"), AttributePtr(n, "scale"), AttributeCount(n, "scale"),
+                Ptr(y)});
       return true;
     }
     if (op == "Normalizer") {
       const Shape& shape = ShapeOf(x);
-      std::string member = Member("k::Norm", "k::ParseNorm(" + Quote(node.String("norm", "MAX")) +
-                                                 ")");
+      std::string member =
+          Member("k::Norm", "k::ParseNorm(" + Quote(node.String("norm", "MAX")) + ")");
       Call(op, {Ptr(x), Product(shape, 0, shape.size() - 1),
                 Product(shape, shape.size() - 1, shape.size()), member, Ptr(y)});
       return true;
     }
     if (op == "LinearRegressor") {
       const Shape& shape = ShapeOf(x);
-      std::string post = Member("k::PostTransform", "k::ParsePostTransform(" +
-                                                        Quote(node.String("post_transform",
-                                                                          "NONE")) + ")");
-      Call(op, {Ptr(x), Product(shape, 0, shape.size() - 1),
-                Product(shape, shape.size() - 1, shape.size()), AttributePtr(n, "coefficients"),
-                AttributePtr(n, "intercepts"), std::to_string(node.Int("targets", 1)), post,
-                Ptr(y)});
+      std::string post =
+          Member("k::PostTransform",
+                 "k::ParsePostTransform(" + Quote(node.String("post_transform", "NONE")) + ")");
+      Call(op,
+           {Ptr(x), Product(shape, 0, shape.size() - 1),
+            Product(shape, shape.size() - 1, shape.size()), AttributePtr(n, "coefficients"),
+            AttributePtr(n, "intercepts"), std::to_string(node.Int("targets", 1)), post, Ptr(y)});
       return true;
     }
     if (op == "LinearClassifier") return EmitLinearClassifier(n, node);
@@ -463,15 +485,15 @@ class Emitter {
     }
     Call("Gemm", {Ptr(a), Ptr(node.inputs[1]), Ptr(c), Ptr(node.outputs[0]), Size(out[0]),
                   Size(out[1]), Size(ShapeOf(a)[trans_a ? 0 : 1]), trans_a ? "true" : "false",
-                  node.Int("transB", 0) ? "true" : "false",
-                  FloatLiteral(node.Float("alpha", 1.0F)), FloatLiteral(node.Float("beta", 1.0F)),
-                  ActivationExpr(node), bias_shape});
+                  node.Int("transB", 0) ? "true" : "false", FloatLiteral(node.Float("alpha", 1.0F)),
+                  FloatLiteral(node.Float("beta", 1.0F)), ActivationExpr(node), bias_shape});
     return true;
   }
 
   auto EmitClip(const Node& node) -> bool {
-    std::string bounds[2] = {FloatLiteral(node.Float("min", -std::numeric_limits<float>::infinity())),
-                             FloatLiteral(node.Float("max", std::numeric_limits<float>::infinity()))};
+    std::string bounds[2] = {
+        FloatLiteral(node.Float("min", -std::numeric_limits<float>::infinity())),
+        FloatLiteral(node.Float("max", std::numeric_limits<float>::infinity()))};
     for (std::size_t i = 1; i <= 2; ++i) {
       if (node.Input(i) == graph::kNoValue) continue;
       const graph::TensorData* data = graph_.Constant(node.Input(i));
@@ -481,15 +503,15 @@ class Emitter {
       }
       bounds[i - 1] = FloatLiteral(data->f32[0]);
     }
-    Call("Clip", {Ptr(node.inputs[0]), Ptr(node.outputs[0]), Count(node.outputs[0]), bounds[0],
-                  bounds[1]});
+    Call("Clip",
+         {Ptr(node.inputs[0]), Ptr(node.outputs[0]), Count(node.outputs[0]), bounds[0], bounds[1]});
     return true;
   }
 
   /// Kernel, strides, dilations and resolved pads of a Conv or pool with
   /// spatial sizes `in` (known: shape inference checked them) and `out`.
-  auto ResolveWindow(const Node& node, const std::vector<std::int64_t>& kernel,
-                     const Shape& in, const Shape& out, Window& window) -> bool {
+  auto ResolveWindow(const Node& node, const std::vector<std::int64_t>& kernel, const Shape& in,
+                     const Shape& out, Window& window) -> bool {
     std::size_t axes = in.size() - 2;
     if (axes < 1 || axes > 2 || kernel.size() != axes) {
       return Fail(node, diag::Code::kOnnxShape,
@@ -533,12 +555,13 @@ class Emitter {
            "; p.out_w = " + out_w + ";\n      p.kernel_h = " + std::to_string(w.kernel[0]) +
            "; p.kernel_w = " + std::to_string(w.kernel[1]) +
            "; p.stride_h = " + std::to_string(w.stride[0]) +
-           "; p.stride_w = " + std::to_string(w.stride[1]) + ";\n      p.pad_top = " +
-           std::to_string(w.pad_begin[0]) + "; p.pad_left = " + std::to_string(w.pad_begin[1]) +
+           "; p.stride_w = " + std::to_string(w.stride[1]) +
+           ";\n      p.pad_top = " + std::to_string(w.pad_begin[0]) +
+           "; p.pad_left = " + std::to_string(w.pad_begin[1]) +
            "; p.pad_bottom = " + std::to_string(w.pad_end[0]) +
-           "; p.pad_right = " + std::to_string(w.pad_end[1]) + ";\n      p.dilation_h = " +
-           std::to_string(w.dilation[0]) + "; p.dilation_w = " + std::to_string(w.dilation[1]) +
-           ";";
+           "; p.pad_right = " + std::to_string(w.pad_end[1]) +
+           ";\n      p.dilation_h = " + std::to_string(w.dilation[0]) +
+           "; p.dilation_w = " + std::to_string(w.dilation[1]) + ";";
   }
 
   auto EmitConv(const Node& node) -> bool {
@@ -555,9 +578,8 @@ class Emitter {
     if (!ResolveWindow(node, kernel, in, ShapeOf(y), window)) return false;
     Line("{");
     Line("  k::ConvParams p;");
-    Line("  p.batch = " + Size(in[0]) + "; p.in_channels = " + Size(in[1]) +
-         "; p.out_channels = " + Size(ShapeOf(y)[1]) +
-         "; p.group = " + std::to_string(node.Int("group", 1)) + ";");
+    Line("  p.batch = " + Size(in[0]) + "; p.in_channels = " + Size(in[1]) + "; p.out_channels = " +
+         Size(ShapeOf(y)[1]) + "; p.group = " + std::to_string(node.Int("group", 1)) + ";");
     Line("  " + WindowFields(window, in, ShapeOf(y)));
     Line("  k::Conv(" + Ptr(x) + ", " + Ptr(w) + ", " + Ptr(node.Input(2)) + ", " + Ptr(y) +
          ", p, " + ActivationExpr(node) + ");");
@@ -601,8 +623,7 @@ class Emitter {
     Line("  const " + CType(dtype) + "* const parts[] = {" + pointers + "};");
     Line("  const std::int64_t sizes[] = {" + sizes + "};");
     Line("  k::Concat(parts, sizes, " + std::to_string(node.inputs.size()) + ", " +
-         Product(out, 0, axis) + ", " + Product(out, axis + 1, out.size()) + ", " + Ptr(y) +
-         ");");
+         Product(out, 0, axis) + ", " + Product(out, axis + 1, out.size()) + ", " + Ptr(y) + ");");
     Line("}");
     return true;
   }
@@ -625,23 +646,23 @@ class Emitter {
   auto EmitLinearClassifier(std::size_t n, const Node& node) -> bool {
     const Shape& shape = ShapeOf(node.inputs[0]);
     std::string build = "[this] {\n      k::LinearClassifierAttributes a;\n";
-    build += "      a.coefficients = " +
-             AttributeVector(n, "coefficients", graph::DType::kFloat32) + ";\n";
-    build += "      a.intercepts = " + AttributeVector(n, "intercepts", graph::DType::kFloat32) +
-             ";\n";
+    build +=
+        "      a.coefficients = " + AttributeVector(n, "coefficients", graph::DType::kFloat32) +
+        ";\n";
+    build +=
+        "      a.intercepts = " + AttributeVector(n, "intercepts", graph::DType::kFloat32) + ";\n";
     build += "      a.classlabels_ints = " +
              AttributeVector(n, "classlabels_ints", graph::DType::kInt64) + ";\n";
-    build += "      a.classlabels_strings = " + StringList(node.Strings("classlabels_strings")) +
-             ";\n";
+    build +=
+        "      a.classlabels_strings = " + StringList(node.Strings("classlabels_strings")) + ";\n";
     build += "      a.multi_class = " + std::to_string(node.Int("multi_class", 0)) + ";\n";
     build += "      a.post_transform = " + Quote(node.String("post_transform", "NONE")) + ";\n";
     build += "      return std::make_unique<k::LinearClassifier>(std::move(a), " +
              Size(shape.back()) + ");\n    }()";
     std::string member = Member("std::unique_ptr<k::LinearClassifier>", build);
     auto [labels_i64, labels_str] = LabelPointers(node);
-    Line(member + "->Run(" + Ptr(node.inputs[0]) + ", " +
-         Product(shape, 0, shape.size() - 1) + ", " + labels_i64 + ", " + labels_str + ", " +
-         Ptr(node.outputs[1]) + ");");
+    Line(member + "->Run(" + Ptr(node.inputs[0]) + ", " + Product(shape, 0, shape.size() - 1) +
+         ", " + labels_i64 + ", " + labels_str + ", " + Ptr(node.outputs[1]) + ");");
     return true;
   }
 
@@ -656,21 +677,21 @@ class Emitter {
     const std::string leaf = classifier ? "class_" : "target_";
     std::string build = "[this] {\n      k::TreeEnsembleAttributes a;\n";
     auto ints = [&](const std::string& field, const std::string& attribute) {
-      build += "      a." + field + " = " + AttributeVector(n, attribute, graph::DType::kInt64) +
-               ";\n";
+      build +=
+          "      a." + field + " = " + AttributeVector(n, attribute, graph::DType::kInt64) + ";\n";
     };
     auto floats = [&](const std::string& field, const std::string& attribute) {
-      build += "      a." + field + " = " +
-               AttributeVector(n, attribute, graph::DType::kFloat32) + ";\n";
+      build += "      a." + field + " = " + AttributeVector(n, attribute, graph::DType::kFloat32) +
+               ";\n";
     };
     ints("nodes_treeids", "nodes_treeids");
     ints("nodes_nodeids", "nodes_nodeids");
     ints("nodes_featureids", "nodes_featureids");
     floats("nodes_values", "nodes_values");
-    build += "      a.nodes_modes = NodeModes(weights_, " +
-             Quote(AttributeWeight(n, "nodes_modes") ? AttributeWeight(n, "nodes_modes")->name
-                                                     : "") +
-             ");\n";
+    build +=
+        "      a.nodes_modes = NodeModes(weights_, " +
+        Quote(AttributeWeight(n, "nodes_modes") ? AttributeWeight(n, "nodes_modes")->name : "") +
+        ");\n";
     ints("nodes_truenodeids", "nodes_truenodeids");
     ints("nodes_falsenodeids", "nodes_falsenodeids");
     ints("nodes_missing_value_tracks_true", "nodes_missing_value_tracks_true");
@@ -680,13 +701,13 @@ class Emitter {
     floats("leaf_weights", leaf + "weights");
     floats("base_values", "base_values");
     build += "      a.n_targets = " + std::to_string(node.Int("n_targets", 1)) + ";\n";
-    build += "      a.aggregate_function = " + Quote(node.String("aggregate_function", "SUM")) +
-             ";\n";
+    build +=
+        "      a.aggregate_function = " + Quote(node.String("aggregate_function", "SUM")) + ";\n";
     build += "      a.post_transform = " + Quote(node.String("post_transform", "NONE")) + ";\n";
     if (classifier) {
       ints("classlabels_int64s", "classlabels_int64s");
-      build += "      a.classlabels_strings = " +
-               StringList(node.Strings("classlabels_strings")) + ";\n";
+      build += "      a.classlabels_strings = " + StringList(node.Strings("classlabels_strings")) +
+               ";\n";
     }
     build += "      return std::make_unique<k::TreeEnsemble>(a, " + Size(shape.back()) + ", " +
              (classifier ? "true" : "false") + ");\n    }()";
@@ -694,11 +715,11 @@ class Emitter {
     std::string rows = Product(shape, 0, shape.size() - 1);
     if (classifier) {
       auto [labels_i64, labels_str] = LabelPointers(node);
-      Line(member + "->Classify(" + Ptr(node.inputs[0]) + ", " + rows + ", " + labels_i64 +
-           ", " + labels_str + ", " + Ptr(node.outputs[1]) + ");");
+      Line(member + "->Classify(" + Ptr(node.inputs[0]) + ", " + rows + ", " + labels_i64 + ", " +
+           labels_str + ", " + Ptr(node.outputs[1]) + ");");
     } else {
-      Line(member + "->Regress(" + Ptr(node.inputs[0]) + ", " + rows + ", " +
-           Ptr(node.outputs[0]) + ");");
+      Line(member + "->Regress(" + Ptr(node.inputs[0]) + ", " + rows + ", " + Ptr(node.outputs[0]) +
+           ");");
     }
     return true;
   }
@@ -707,10 +728,10 @@ class Emitter {
     ValueId x = node.inputs[0];
     ValueId y = node.outputs[0];
     std::string build = "[] {\n      k::StringNormalizerAttributes a;\n";
-    build += "      a.case_change_action = " +
-             Quote(node.String("case_change_action", "NONE")) + ";\n";
-    build += "      a.is_case_sensitive = " + std::to_string(node.Int("is_case_sensitive", 0)) +
-             ";\n";
+    build +=
+        "      a.case_change_action = " + Quote(node.String("case_change_action", "NONE")) + ";\n";
+    build +=
+        "      a.is_case_sensitive = " + std::to_string(node.Int("is_case_sensitive", 0)) + ";\n";
     build += "      a.stopwords = " + StringList(node.Strings("stopwords")) + ";\n";
     build += "      a.locale = " + Quote(node.String("locale", "")) + ";\n";
     build += "      return std::make_unique<k::StringNormalizer>(std::move(a));\n    }()";
@@ -736,18 +757,17 @@ class Emitter {
     ValueId x = node.inputs[0];
     const Shape& shape = ShapeOf(x);
     std::string build = "[this] {\n      k::TfIdfAttributes a;\n";
-    build += "      a.min_gram_length = " + std::to_string(node.Int("min_gram_length", 1)) +
-             ";\n";
-    build += "      a.max_gram_length = " + std::to_string(node.Int("max_gram_length", 1)) +
-             ";\n";
+    build += "      a.min_gram_length = " + std::to_string(node.Int("min_gram_length", 1)) + ";\n";
+    build += "      a.max_gram_length = " + std::to_string(node.Int("max_gram_length", 1)) + ";\n";
     build += "      a.max_skip_count = " + std::to_string(node.Int("max_skip_count", 0)) + ";\n";
     build += "      a.mode = " + Quote(node.String("mode", "TF")) + ";\n";
-    build += "      a.ngram_counts = " +
-             AttributeVector(n, "ngram_counts", graph::DType::kInt64) + ";\n";
-    build += "      a.ngram_indexes = " +
-             AttributeVector(n, "ngram_indexes", graph::DType::kInt64) + ";\n";
-    build += "      a.pool_int64s = " + AttributeVector(n, "pool_int64s", graph::DType::kInt64) +
+    build += "      a.ngram_counts = " + AttributeVector(n, "ngram_counts", graph::DType::kInt64) +
              ";\n";
+    build +=
+        "      a.ngram_indexes = " + AttributeVector(n, "ngram_indexes", graph::DType::kInt64) +
+        ";\n";
+    build +=
+        "      a.pool_int64s = " + AttributeVector(n, "pool_int64s", graph::DType::kInt64) + ";\n";
     build += "      a.pool_strings = " + StringList(node.Strings("pool_strings")) + ";\n";
     build += "      a.weights = " + AttributeVector(n, "weights", graph::DType::kFloat32) + ";\n";
     build += "      return std::make_unique<k::TfIdfVectorizer>(std::move(a));\n    }()";
@@ -796,8 +816,7 @@ class Emitter {
       for (const Dim& dim : value.shape) {
         dims += (dims.empty() ? "" : ", ") + (dim.known() ? std::to_string(dim.size) : "-1");
       }
-      out += "      {" + Quote(value.name) + ", " + DTypeExpr(value.dtype) + ", {" + dims +
-             "}},\n";
+      out += "      {" + Quote(value.name) + ", " + DTypeExpr(value.dtype) + ", {" + dims + "}},\n";
     }
     return out;
   }
@@ -811,25 +830,30 @@ class Emitter {
                       "#include \"runtime/model.h\"\n#include \"runtime/weights.h\"\n\n"
                       "namespace ferry_rt {\nnamespace {\n\n";
     out += "constexpr char kWeightsSha256[] = \"" + lowering_.weights_sha256 + "\";\n\n";
-    out += "[[maybe_unused]] auto F32Vector(const Weights& weights, const char* name)"
-           " -> std::vector<float> {\n"
-           "  const float* data = weights.F32(name);\n"
-           "  return std::vector<float>(data, data + weights.Count(name));\n}\n\n";
-    out += "[[maybe_unused]] auto I64Vector(const Weights& weights, const char* name)"
-           " -> std::vector<std::int64_t> {\n"
-           "  const std::int64_t* data = weights.I64(name);\n"
-           "  return std::vector<std::int64_t>(data, data + weights.Count(name));\n}\n\n";
-    out += "// nodes_modes is stored as indexes into this list.\n"
-           "[[maybe_unused]] auto NodeModes(const Weights& weights, const char* name)"
-           " -> std::vector<std::string> {\n  static const char* const kModes[] = {";
+    out +=
+        "[[maybe_unused]] auto F32Vector(const Weights& weights, const char* name)"
+        " -> std::vector<float> {\n"
+        "  const float* data = weights.F32(name);\n"
+        "  return std::vector<float>(data, data + weights.Count(name));\n}\n\n";
+    out +=
+        "[[maybe_unused]] auto I64Vector(const Weights& weights, const char* name)"
+        " -> std::vector<std::int64_t> {\n"
+        "  const std::int64_t* data = weights.I64(name);\n"
+        "  return std::vector<std::int64_t>(data, data + weights.Count(name));\n}\n\n";
+    out +=
+        "// nodes_modes is stored as indexes into this list.\n"
+        "[[maybe_unused]] auto NodeModes(const Weights& weights, const char* name)"
+        " -> std::vector<std::string> {\n  static const char* const kModes[] = {";
     for (std::size_t i = 0; i < std::size(kTreeNodeModes); ++i) {
       out += (i ? ", " : "") + Quote(kTreeNodeModes[i]);
     }
-    out += "};\n  std::vector<std::string> modes;\n  if (name[0] == 0) return modes;\n"
-           "  for (std::int64_t code : I64Vector(weights, name)) {\n"
-           "    if (code < 0 || code >= " + std::to_string(std::size(kTreeNodeModes)) +
-           ") throw Error(\"weights.bin: bad tree node mode\");\n"
-           "    modes.emplace_back(kModes[code]);\n  }\n  return modes;\n}\n\n";
+    out +=
+        "};\n  std::vector<std::string> modes;\n  if (name[0] == 0) return modes;\n"
+        "  for (std::int64_t code : I64Vector(weights, name)) {\n"
+        "    if (code < 0 || code >= " +
+        std::to_string(std::size(kTreeNodeModes)) +
+        ") throw Error(\"weights.bin: bad tree node mode\");\n"
+        "    modes.emplace_back(kModes[code]);\n  }\n  return modes;\n}\n\n";
     out += "class GeneratedModel final : public Model {\n public:\n";
     out += "  explicit GeneratedModel(Weights weights) : weights_(std::move(weights))";
     for (const Weight& weight : lowering_.weights) {
@@ -839,8 +863,9 @@ class Emitter {
     }
     out += " {\n" + construct_ + "  }\n\n";
     out += "  auto inputs() const -> const std::vector<TensorInfo>& override { return inputs_; }\n";
-    out += "  auto outputs() const -> const std::vector<TensorInfo>& override {\n"
-           "    return outputs_;\n  }\n\n";
+    out +=
+        "  auto outputs() const -> const std::vector<TensorInfo>& override {\n"
+        "    return outputs_;\n  }\n\n";
     out += "  void Run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {\n";
     out += "    CheckInputs(inputs_, in);\n";
     out += "    const std::int64_t batch = in[0].shape.empty() ? 1 : in[0].shape[0];\n";
@@ -859,11 +884,13 @@ class Emitter {
     out += "  // Intermediates, laid out by the memory plan (64-byte aligned offsets).\n";
     out += "  std::vector<unsigned char, AlignedAllocator<unsigned char>> arena_;\n";
     out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs) + "  };\n";
-    out += "  const std::vector<TensorInfo> outputs_ = {\n" + TensorInfos(graph_.outputs) + "  };\n";
+    out +=
+        "  const std::vector<TensorInfo> outputs_ = {\n" + TensorInfos(graph_.outputs) + "  };\n";
     out += "};\n\n}  // namespace\n\n";
     out += "auto CreateModel(const std::string& weights_path) -> std::unique_ptr<Model> {\n";
-    out += "  return std::make_unique<GeneratedModel>(Weights::Load(weights_path, "
-           "kWeightsSha256));\n}\n\n}  // namespace ferry_rt\n";
+    out +=
+        "  return std::make_unique<GeneratedModel>(Weights::Load(weights_path, "
+        "kWeightsSha256));\n}\n\n}  // namespace ferry_rt\n";
     return out;
   }
 

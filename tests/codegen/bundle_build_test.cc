@@ -59,8 +59,8 @@ TEST_CASE("built CPU bundles score their inputs as ONNX Runtime does") {
                                            "text"};
   // The host's instruction set, so that the AVX2 kernels run where they can.
   __builtin_cpu_init();
-  Isa isa = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2
-                                                                            : Isa::kPortable;
+  Isa isa =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2 : Isa::kPortable;
   fs::path root = fs::temp_directory_path() / "ferry-codegen-bundle-test";
   std::string cmake_extra;
   for (const std::string& name : models) {
@@ -79,17 +79,20 @@ TEST_CASE("built CPU bundles score their inputs as ONNX Runtime does") {
       }
       continue;
     }
-    std::string lib = "ferry_model_" + name;
-    std::string score = "score_" + name;
-    cmake_extra += "\nadd_library(" + lib + " STATIC models/" + name + "/model.cc)\n" +
-                   "target_include_directories(" + lib + " PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})\n" +
-                   "target_compile_options(" + lib + " PRIVATE ${FERRY_ISA_LIST})\n" +
-                   "target_link_libraries(" + lib + " PUBLIC ferry_runtime)\n" +
-                   "add_executable(" + score + " runtime/bundle/score.cc)\n" +
-                   "target_link_libraries(" + score + " PRIVATE " + lib + ")\n" +
-                   "set_target_properties(" + score +
-                   " PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/models/" +
-                   name + "/bin)\n";
+    // The same targets as the bundle's own ferry_model and score, named per model.
+    std::string block =
+        "\nadd_library(ferry_model_@ STATIC models/@/model.cc)\n"
+        "target_include_directories(ferry_model_@ PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})\n"
+        "target_compile_options(ferry_model_@ PRIVATE ${FERRY_ISA_LIST})\n"
+        "target_link_libraries(ferry_model_@ PUBLIC ferry_runtime)\n"
+        "add_executable(score_@ runtime/bundle/score.cc)\n"
+        "target_link_libraries(score_@ PRIVATE ferry_model_@)\n"
+        "set_target_properties(score_@ PROPERTIES RUNTIME_OUTPUT_DIRECTORY\n"
+        "  ${CMAKE_CURRENT_SOURCE_DIR}/models/@/bin)\n";
+    for (auto at = block.find('@'); at != std::string::npos; at = block.find('@', at)) {
+      block.replace(at, 1, name);
+    }
+    cmake_extra += block;
   }
   WriteIfChanged(root / "CMakeLists.txt", cmake_extra);
 
@@ -99,8 +102,8 @@ TEST_CASE("built CPU bundles score their inputs as ONNX Runtime does") {
                              : "";
   std::string log = quoted + "/build.log";
   int built = Shell("cmake -S " + quoted + " -B " + quoted + "/build -DCMAKE_BUILD_TYPE=Release" +
-                    launcher + " >" + log + " 2>&1 && cmake --build " + quoted +
-                    "/build -j2 >>" + log + " 2>&1");
+                    launcher + " >" + log + " 2>&1 && cmake --build " + quoted + "/build -j2 >>" +
+                    log + " 2>&1");
   REQUIRE_MESSAGE(built == 0, testing::ReadFileBytes((root / "build.log").string()));
 
   for (const std::string& name : models) {
@@ -130,8 +133,8 @@ TEST_CASE("built CPU bundles score their inputs as ONNX Runtime does") {
         double got = values[i].get<double>();
         double wanted = want["values"][i].get<double>();
         // Relative error 1e-4, absolute near zero (the bound for float targets).
-        CHECK_MESSAGE(std::abs(got - wanted) <= 1e-4 * std::max(1.0, std::abs(wanted)),
-                      "value ", i, ": got ", got, ", ONNX Runtime ", wanted);
+        CHECK_MESSAGE(std::abs(got - wanted) <= 1e-4 * std::max(1.0, std::abs(wanted)), "value ", i,
+                      ": got ", got, ", ONNX Runtime ", wanted);
       }
     }
   }

@@ -1,12 +1,11 @@
 // CompileBundle: the files of a bundle, deterministic; weights.bin round-trips;
 // targets without a back end are an error, not a silent fallback.
-#include "compiler/codegen/backend.h"
-
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "compiler/codegen/backend.h"
 #include "compiler/codegen/weights.h"
 #include "compiler/support/sha256.h"
 #include "tests/onnx/test_models.h"
@@ -24,8 +23,8 @@ auto FindFile(const std::vector<File>& files, const std::string& path) -> const 
 TEST_CASE("weights.bin round-trips names, dtypes, aligned offsets and bytes") {
   graph::TensorData floats{.f32 = {1.5F, -2.0F, 3.25F}, .i64 = {}, .str = {}};
   graph::TensorData ints{.f32 = {}, .i64 = {7, -9}, .str = {}};
-  std::string bytes = WriteWeights({{"fc.weight", graph::DType::kFloat32, &floats},
-                                    {"k", graph::DType::kInt64, &ints}});
+  std::string bytes = WriteWeights(
+      {{"fc.weight", graph::DType::kFloat32, &floats}, {"k", graph::DType::kInt64, &ints}});
   std::optional<std::vector<WeightsEntry>> index = ReadWeightsIndex(bytes);
   REQUIRE(index);
   REQUIRE(index->size() == 2);
@@ -112,8 +111,9 @@ TEST_CASE("every good test model and sample model generates a CPU bundle with th
 
 TEST_CASE("ONNX-ML attributes go to weights.bin, not into the generated C++") {
   diag::Sink sink;
-  std::optional<std::vector<File>> files = CompileBundle(
-      "tree_classifier.onnx", testing::TestModel("tree_classifier"), Target::kCpu, Isa::kAvx2, sink);
+  std::optional<std::vector<File>> files =
+      CompileBundle("tree_classifier.onnx", testing::TestModel("tree_classifier"), Target::kCpu,
+                    Isa::kAvx2, sink);
   REQUIRE(files);
   std::optional<std::vector<WeightsEntry>> index =
       ReadWeightsIndex(FindFile(*files, "weights.bin")->bytes);
@@ -145,8 +145,8 @@ TEST_CASE("gpu and fpga targets report that their back end is not available") {
 
 TEST_CASE("a model error stops compilation with its diagnostic") {
   diag::Sink sink;
-  CHECK(!CompileBundle("bad.onnx", testing::TestModel("bad_operator"), Target::kCpu,
-                       Isa::kPortable, sink));
+  CHECK(!CompileBundle("bad.onnx", testing::TestModel("bad_operator"), Target::kCpu, Isa::kPortable,
+                       sink));
   REQUIRE(sink.diagnostics().size() == 1);
   CHECK(sink.diagnostics()[0].code == diag::Code::kOnnxOperator);
 }
