@@ -866,8 +866,15 @@ class Emitter {
     out +=
         "  auto outputs() const -> const std::vector<TensorInfo>& override {\n"
         "    return outputs_;\n  }\n\n";
-    out += "  void Run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {\n";
-    out += "    CheckInputs(inputs_, in);\n";
+    std::vector<std::size_t> word_inputs = WordInputs();
+    if (word_inputs.empty()) {
+      out += "  void Run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {\n";
+      out += "    CheckInputs(inputs_, in);\n";
+    } else {
+      out += "  void Run(const std::vector<Tensor>& given, std::vector<Tensor>& out) override {\n";
+      out += "    CheckInputs(inputs_, given);\n";
+      out += SplitWords(word_inputs);
+    }
     out += "    const std::int64_t batch = in[0].shape.empty() ? 1 : in[0].shape[0];\n";
     out += "    (void)batch;\n";
     out += "    arena_.resize(static_cast<std::size_t>(" +
@@ -881,6 +888,16 @@ class Emitter {
              Ident("w_", weight.name) + ";\n";
     }
     out += members_;
+    if (!word_inputs.empty()) {
+      out +=
+          "  // Raw text split into words: the Tokenizer stage with scikit-learn's token\n"
+          "  // pattern (runs of 2+ word characters), as TF-IDF pipelines are trained.\n";
+      out +=
+          "  k::Tokenizer tokenizer_{[] {\n    k::TokenizerAttributes a;\n"
+          "    a.tokenexp = " +
+          Quote(kWordPattern) + ";\n    return a;\n  }()};\n";
+      out += "  std::vector<Tensor> words_;\n";
+    }
     out += "  // Intermediates, laid out by the memory plan (64-byte aligned offsets).\n";
     out += "  std::vector<unsigned char, AlignedAllocator<unsigned char>> arena_;\n";
     out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs) + "  };\n";
@@ -893,6 +910,47 @@ class Emitter {
         "kWeightsSha256));\n}\n\n}  // namespace ferry_rt\n";
     return out;
   }
+
+  /// The inputs that take a word sequence: strings shaped [rows, words].
+  auto WordInputs() const -> std::vector<std::size_t> {
+    std::vector<std::size_t> found;
+    for (std::size_t i = 0; i < graph_.inputs.size(); ++i) {
+      const graph::Value& value = graph_.value(graph_.inputs[i]);
+      if (value.dtype == graph::DType::kString && value.shape.size() == 2 &&
+          !value.shape[1].known()) {
+        found.push_back(i);
+      }
+    }
+    return found;
+  }
+
+  /// Run's prologue for word inputs: where a row holds one string, that
+  /// string is raw text (a question as users type it), split into words by
+  /// the compiled-in Tokenizer; `in` is then the inputs with words.
+  static auto SplitWords(const std::vector<std::size_t>& word_inputs) -> std::string {
+    std::string raw;
+    for (std::size_t i : word_inputs) {
+      raw += (raw.empty() ? "" : " || ") + std::string("given[") + std::to_string(i) +
+             "].shape[1] == 1";
+    }
+    std::string out = "    // One string per row where words are expected: raw text to split.\n";
+    out += "    const bool raw_text = " + raw + ";\n";
+    out += "    if (raw_text) words_ = given;\n";
+    for (std::size_t i : word_inputs) {
+      std::string g = "given[" + std::to_string(i) + "]";
+      std::string w = "words_[" + std::to_string(i) + "]";
+      out += "    if (" + g + ".shape[1] == 1) {\n";
+      out += "      std::int64_t width = 0;\n";
+      out +=
+          "      tokenizer_.Run(" + g + ".str.data(), " + g + ".shape[0], " + w + ".str, width);\n";
+      out += "      " + w + ".shape = {" + g + ".shape[0], width};\n    }\n";
+    }
+    out += "    const std::vector<Tensor>& in = raw_text ? words_ : given;\n";
+    return out;
+  }
+
+  // scikit-learn's default token pattern (an ECMAScript regex here).
+  static constexpr std::string_view kWordPattern = "\\b\\w\\w+\\b";
 
   const Lowering& lowering_;
   const graph::Graph& graph_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "compiler/codegen/backend.h"
 #include "compiler/render/value.h"
 #include "compiler/support/sha256.h"
 
@@ -65,6 +66,49 @@ auto InstructionSets(const ir::Project& project, const catalog::Catalog& catalog
   return isa;
 }
 
+// The instruction set a CPU bundle is compiled for: the first of the cluster's
+// VM size (the catalog lists them best first) that the code generator knows,
+// else portable code.
+auto CompiledIsa(const List& isa) -> codegen::Isa {
+  for (const Value& name : isa) {
+    if (!name.is_string()) continue;
+    if (auto parsed = codegen::ParseIsa(name.string())) return *parsed;
+  }
+  return codegen::Isa::kPortable;
+}
+
+// Why a version's bundle holds no generated code, or "" when it does.
+auto NoCodeReason(const ir::Endpoint& endpoint, const ir::Version& version) -> std::string {
+  switch (endpoint.target) {
+    case ir::Target::Cpu:
+      break;
+    case ir::Target::Gpu:
+      return "not generated (gpu back end: issue 9)";
+    case ir::Target::Fpga:
+      return "not generated (fpga back end: issue 9)";
+  }
+  if (version.models.size() != 1) return "not generated (one model per generated bundle)";
+  return "";
+}
+
+// codegen's bundle.yaml without the lines render writes itself (its header
+// comment, bundle, target; model, which `models` says with the bundle's file
+// name): what it adds is the compiled code's facts.
+auto CodegenFacts(std::string_view yaml) -> std::string {
+  std::string out;
+  while (!yaml.empty()) {
+    std::size_t end = yaml.find('\n');
+    std::string_view line = yaml.substr(0, end == std::string_view::npos ? yaml.size() : end + 1);
+    yaml.remove_prefix(line.size());
+    if (line.starts_with("#") || line.starts_with("bundle:") || line.starts_with("target:") ||
+        line.starts_with("model:")) {
+      continue;
+    }
+    out += line;
+  }
+  return out;
+}
+
 // Where a model's bytes go inside the bundle: "model.onnx" for the common
 // one-model version, one file per model version otherwise.
 auto ModelFileName(const ir::Version& version, const ir::Model& model,
@@ -105,6 +149,8 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
 
   bool complete = true;
   List models;
+  std::string_view compiled_model_path;
+  std::string_view compiled_model_bytes;
   for (const ir::ModelRef& ref : version.models) {
     if (ref.model == ir::kNone || ref.version == ir::kNone) {
       complete = false;
@@ -138,29 +184,62 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
                                     {"file", file}}));
     bundle.files.push_back(RenderedFile{
         .path = bundle.ref.directory + "/" + file, .contents = bytes->second, .binary = true});
+    compiled_model_path = model_version.path;
+    compiled_model_bytes = bytes->second;
   }
   if (!complete) return std::nullopt;
+
+  const List cluster_isa = InstructionSets(project, catalog, endpoint);
+  const std::string no_code = NoCodeReason(endpoint, version);
+  std::string codegen_facts;
+  if (no_code.empty()) {
+    // The model compiler's files; its runtime/ copy is written once, at OUT/runtime.
+    std::optional<std::vector<codegen::File>> files =
+        codegen::CompileBundle(compiled_model_path, compiled_model_bytes, codegen::Target::kCpu,
+                               CompiledIsa(cluster_isa), sink);
+    if (!files) return std::nullopt;
+    for (codegen::File& file : *files) {
+      if (file.path == "bundle.yaml") {
+        codegen_facts = CodegenFacts(file.bytes);
+      } else if (file.path.starts_with("runtime/")) {
+        bundle.runtime.push_back(RenderedFile{
+            .path = file.path, .contents = std::move(file.bytes), .binary = file.binary});
+      } else {
+        bundle.files.push_back(RenderedFile{.path = bundle.ref.directory + "/" + file.path,
+                                            .contents = std::move(file.bytes),
+                                            .binary = file.binary});
+      }
+    }
+  }
 
   Value manifest = Value::Object({
       {"bundle", kBundleFormat},
       {"endpoint", endpoint.name},
       {"version", version.name},
       {"target", ir::ToString(endpoint.target)},
-      {"isa", InstructionSets(project, catalog, endpoint)},
+      {"cluster_isa", cluster_isa},
       {"models", Value(std::move(models))},
   });
+  if (!no_code.empty()) manifest["code"] = no_code;
   if (!endpoint.input_sample_json.empty()) {
     manifest["samples"]["input"] = SampleValue(endpoint.input_sample_json);
   }
   if (!endpoint.output_sample_json.empty()) {
     manifest["samples"]["output"] = SampleValue(endpoint.output_sample_json);
   }
+  std::string yaml = "# Rendered by ferry; do not edit.\n" + ToYaml(manifest);
+  if (!codegen_facts.empty()) yaml += "# The compiled model (ferry compile):\n" + codegen_facts;
   bundle.files.push_back(
-      RenderedFile{.path = bundle.ref.directory + "/bundle.yaml", .contents = ToYaml(manifest)});
+      RenderedFile{.path = bundle.ref.directory + "/bundle.yaml", .contents = std::move(yaml)});
 
   std::sort(bundle.files.begin(), bundle.files.end(),
             [](const RenderedFile& a, const RenderedFile& b) { return a.path < b.path; });
-  bundle.ref.sha256 = BundleHash(bundle.ref.directory, bundle.files);
+  std::sort(bundle.runtime.begin(), bundle.runtime.end(),
+            [](const RenderedFile& a, const RenderedFile& b) { return a.path < b.path; });
+  // The hash covers the runtime the bundle builds with, as if it were inside.
+  std::vector<RenderedFile> hashed = bundle.files;
+  hashed.insert(hashed.end(), bundle.runtime.begin(), bundle.runtime.end());
+  bundle.ref.sha256 = BundleHash(bundle.ref.directory, hashed);
   return bundle;
 }
 

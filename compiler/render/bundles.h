@@ -1,8 +1,11 @@
 // Scoring bundles: per endpoint version, bundles/<endpoint>-<version>/ holds
-// what the image's builder stage compiles and the program serves. Today a
+// what the image's builder stage compiles and the program serves: a
 // bundle.yaml (endpoint, version, target, the cluster's instruction sets, the
-// models and the scoring samples) and the model files; the ONNX compiler adds
-// its generated C++, CMake project and weights here, in RenderBundle.
+// models, the scoring samples and, for compiled models, the model compiler's
+// facts) and the model files. CPU versions also get the model compiler's
+// output (codegen::CompileBundle: model.cc, weights.bin, CMakeLists.txt),
+// built against the one copy of the scoring runtime at OUT/runtime/. GPU and
+// FPGA versions get no code until their back ends exist (issue 9).
 #pragma once
 
 #include <optional>
@@ -22,11 +25,15 @@ namespace ferry::render {
 struct Bundle {
   BundleRef ref;
   std::vector<RenderedFile> files;  ///< sorted by path
+  /// The scoring runtime's sources it builds with ("runtime/...", relative to
+  /// OUT; the same for every bundle, written once). Empty without code.
+  std::vector<RenderedFile> runtime;
 };
 
 /// The bundle of `endpoint`'s version `version`. A model file missing from
-/// `inputs` or whose bytes differ from the manifest's sha256 is E0703, and
-/// then there is no bundle. Expects resolved references (Render checks them).
+/// `inputs` or whose bytes differ from the manifest's sha256 is E0703, and a
+/// CPU model the compiler refuses is its E08xx; then there is no bundle. Expects resolved
+/// references (Render checks them).
 auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
                   const ir::Endpoint& endpoint, const ir::Version& version,
                   const RenderInputs& inputs, diag::Sink& sink) -> std::optional<Bundle>;
@@ -36,7 +43,8 @@ auto RenderBundles(const ir::Project& project, const catalog::Catalog& catalog,
                    const RenderInputs& inputs, diag::Sink& sink) -> std::vector<Bundle>;
 
 /// The bundle's content hash: sha256 over the canonical JSON of the list of
-/// {path relative to `directory`, sha256 of the bytes}, sorted by path. The
+/// {path relative to `directory`, sha256 of the bytes}, sorted by path
+/// (RenderBundle passes the runtime's files too, as "runtime/..."). The
 /// folder's own name does not count; every byte of every file does.
 auto BundleHash(std::string_view directory, std::span<const RenderedFile> files) -> std::string;
 

@@ -12,7 +12,7 @@ namespace {
 
 // The version of the Dockerfile below. It is part of every environment's
 // hash: a change to how images are built must change every image's tag.
-constexpr std::int64_t kRecipe = 1;
+constexpr std::int64_t kRecipe = 2;
 // Model containers run as this unprivileged user and listen on this port.
 constexpr std::int64_t kRunAsUser = 10001;
 constexpr std::int64_t kModelPort = 5001;
@@ -69,11 +69,16 @@ auto Dockerfile(const ResolvedEnvironment& environment, const std::string& folde
       "COPY ${{BUNDLE}}/ /src/bundle/\n",
       environment.name, ir::ToString(environment.target), folder, folder,
       environment.builder_image);
+  // CPU bundles build against the one copy of the runtime at OUT/runtime/;
+  // GPU and FPGA bundles have no code yet (issue 9).
+  const bool compiled = environment.target == ir::Target::Cpu;
+  if (compiled) out += "COPY runtime/ /src/runtime/\n";
   List configure;
   for (const char* word :
        {"cmake", "-S", "/src/bundle", "-B", "/src/build", "-DCMAKE_BUILD_TYPE=Release"}) {
     configure.emplace_back(word);
   }
+  if (compiled) configure.emplace_back("-DFERRY_RUNTIME_DIR=/src/runtime");
   if (!environment.build_flags.empty()) {
     configure.emplace_back("-DCMAKE_CXX_FLAGS=" + JoinFlags(environment.build_flags));
   }

@@ -73,9 +73,17 @@ auto Render(const ir::Project& project, const catalog::Catalog& catalog, const R
   if (!CheckResolved(project, sink)) return result;
 
   std::vector<Bundle> bundles = RenderBundles(project, catalog, inputs, sink);
+  // A model the compiler refuses leaves its bundle out: write nothing then.
+  if (sink.HasErrors()) return result;
+  bool runtime_written = false;
   for (Bundle& bundle : bundles) {
     result.bundles.push_back(bundle.ref);
     std::move(bundle.files.begin(), bundle.files.end(), std::back_inserter(result.files));
+    // Every bundle's runtime is the one ferry embeds: OUT/runtime/ holds it once.
+    if (!runtime_written && !bundle.runtime.empty()) {
+      std::move(bundle.runtime.begin(), bundle.runtime.end(), std::back_inserter(result.files));
+      runtime_written = true;
+    }
   }
   RenderedImages images = RenderImages(project, catalog, result.bundles, sink);
   std::move(images.files.begin(), images.files.end(), std::back_inserter(result.files));

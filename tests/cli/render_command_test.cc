@@ -9,6 +9,7 @@
 #include "compiler/cli/output_folder.h"
 #include "compiler/support/sha256.h"
 #include "tests/cli/process_util.h"
+#include "tests/onnx/test_models.h"
 #include "tests/support/manifests.h"
 
 namespace ferry::testing {
@@ -17,14 +18,17 @@ namespace {
 const std::string kFerry = FERRY_BINARY;
 const std::string kSource = FERRY_SOURCE_DIR;
 
+// A real model: render compiles CPU versions' models into their bundles.
+const std::string kModel = TestModel("linear_classifier");
+
 const std::string kTwoVersions =
     "      a: {model: faq-ranker@3, traffic: 20}\n"
     "      b: {model: faq-ranker@3, traffic: 10, role: control}\n";
 
 /// A project folder holding the FAQ manifest with `versions`.
 auto Project(const TempDir& dir, const std::string& versions) -> std::string {
-  dir.Write("project/models/faq.onnx", "onnx");
-  dir.Write("project/ferry.yaml", FaqManifest("onnx", versions));
+  dir.Write("project/models/faq.onnx", kModel);
+  dir.Write("project/ferry.yaml", FaqManifest(kModel, versions));
   return dir.path() + "/project";
 }
 
@@ -48,7 +52,12 @@ TEST_CASE("ferry render writes every file and a listing of them") {
   CHECK(Contains(files, "images/builtin-cpu-cpu/build.yaml"));
   CHECK(Contains(files, "images/builtin-cpu-cpu/Dockerfile"));
   CHECK(Contains(files, "kubernetes/prod/deployment-faq-a.yaml"));
-  CHECK(ReadWholeFile(out + "/bundles/faq-a/model.onnx") == "onnx");
+  CHECK(ReadWholeFile(out + "/bundles/faq-a/model.onnx") == kModel);
+  // The model compiler's files, and the runtime once for both bundles.
+  CHECK(Contains(files, "bundles/faq-a/model.cc"));
+  CHECK(Contains(files, "bundles/faq-b/weights.bin"));
+  CHECK(Contains(files, "runtime/model.h"));
+  CHECK(!Contains(files, "bundles/faq-a/runtime/model.h"));
   CHECK(result.out.starts_with("Rendered " + std::to_string(files.size() - 1) + " files into " +
                                out + ": 1 cluster, "));
   CHECK(result.out.find(", 2 images, 2 bundles (" + std::to_string(files.size() - 1) +
@@ -203,7 +212,8 @@ TEST_CASE("ferry golden --update writes golden files that --check then accepts")
   CHECK(update.exit_code == 0);
   // Binary files are kept as their digest and size.
   CHECK(ReadWholeFile(golden + "/project/bundles/faq-a/model.onnx.sha256") ==
-        "sha256: " + support::Sha256Hex("onnx") + "\nbytes: 4\n");
+        "sha256: " + support::Sha256Hex(kModel) + "\nbytes: " + std::to_string(kModel.size()) +
+            "\n");
   CHECK(!std::filesystem::exists(golden + "/project/bundles/faq-a/model.onnx"));
   CHECK(RunProcess(kFerry, {"golden", "--check", "--samples", samples, "--golden", golden})
             .exit_code == 0);

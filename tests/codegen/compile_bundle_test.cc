@@ -101,7 +101,7 @@ TEST_CASE("every good test model and sample model generates a CPU bundle with th
     CHECK(FindFile(*files, "runtime/bundle/score.cc") != nullptr);
     const File* cmake = FindFile(*files, "CMakeLists.txt");
     REQUIRE(cmake != nullptr);
-    CHECK(cmake->bytes.find("add_subdirectory(runtime)") != std::string::npos);
+    CHECK(cmake->bytes.find("add_subdirectory(${FERRY_RUNTIME_DIR} runtime)") != std::string::npos);
     CHECK(cmake->bytes.find("@ISA_FLAGS@") == std::string::npos);
     const File* source = FindFile(*files, "model.cc");
     REQUIRE(source != nullptr);
@@ -149,6 +149,27 @@ TEST_CASE("a model error stops compilation with its diagnostic") {
                        sink));
   REQUIRE(sink.diagnostics().size() == 1);
   CHECK(sink.diagnostics()[0].code == diag::Code::kOnnxOperator);
+}
+
+TEST_CASE("a model taking words splits raw text with the compiled-in Tokenizer") {
+  diag::Sink sink;
+  std::optional<std::vector<File>> faq =
+      CompileBundle("faq.onnx",
+                    testing::ReadFileBytes(std::string(FERRY_SOURCE_DIR) +
+                                           "/samples/faq-matching/models/faq_ranker_v1.onnx"),
+                    Target::kCpu, Isa::kPortable, sink);
+  REQUIRE(faq);
+  const std::string& source = FindFile(*faq, "model.cc")->bytes;
+  // Input 'tokens' is [1, words] strings: one string per row is text to split.
+  CHECK(source.find("const bool raw_text = given[0].shape[1] == 1;") != std::string::npos);
+  CHECK(source.find("tokenizer_.Run(given[0].str.data(), given[0].shape[0], words_[0].str, "
+                    "width);") != std::string::npos);
+  CHECK(source.find("a.tokenexp = \"\\\\b\\\\w\\\\w+\\\\b\";") != std::string::npos);
+  // Numbers in: no Tokenizer.
+  std::optional<std::vector<File>> mlp =
+      CompileBundle("mlp.onnx", testing::TestModel("mlp"), Target::kCpu, Isa::kPortable, sink);
+  REQUIRE(mlp);
+  CHECK(FindFile(*mlp, "model.cc")->bytes.find("tokenizer_") == std::string::npos);
 }
 
 }  // namespace

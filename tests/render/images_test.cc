@@ -8,6 +8,7 @@
 #include "compiler/render/bundles.h"
 #include "compiler/render/value.h"
 #include "compiler/support/sha256.h"
+#include "tests/onnx/test_models.h"
 #include "tests/render/project_fixture.h"
 
 namespace ferry::render {
@@ -18,7 +19,7 @@ using testing::Compile;
 
 /// The parts of a manifest the image hash tests vary.
 struct Inputs {
-  std::string model_bytes = "ranker one";
+  std::string model_bytes = ferry::testing::TestModel("linear_classifier");
   std::string base_image = "contoso.azurecr.io/base/cpu:7";
   std::string steps = "[\"RUN apt-get install -y libgomp1\", \"RUN echo ready\"]";
   std::string build_flags = "[\"-O3\"]";
@@ -104,7 +105,9 @@ TEST_CASE("The image hash changes when an input that goes into the image changes
   SUBCASE("a variable's value") { in.variables = "{OMP_NUM_THREADS: \"2\", MODE: fast}"; }
   SUBCASE("a variable's name") { in.variables = "{OMP_NUM_THREAD: \"1\", MODE: fast}"; }
   SUBCASE("a build flag") { in.build_flags = "[\"-O2\"]"; }
-  SUBCASE("the model's bytes (through the bundle)") { in.model_bytes = "ranker one, retrained"; }
+  SUBCASE("the model's bytes (through the bundle)") {
+    in.model_bytes = ferry::testing::TestModel("linear_regressor");
+  }
   CHECK(HashOf(in) != base);
 }
 
@@ -187,9 +190,10 @@ TEST_CASE("The Dockerfile builds the bundle in a builder stage and serves it as 
   CHECK(dockerfile.find("\nFROM " + builder +
                         " AS builder\nARG BUNDLE\n"
                         "COPY ${BUNDLE}/ /src/bundle/\n"
+                        "COPY runtime/ /src/runtime/\n"
                         "RUN [\"cmake\",\"-S\",\"/src/bundle\",\"-B\",\"/src/build\","
-                        "\"-DCMAKE_BUILD_TYPE=Release\",\"-DCMAKE_CXX_FLAGS=-O3\"]\n") !=
-        std::string::npos);
+                        "\"-DCMAKE_BUILD_TYPE=Release\",\"-DFERRY_RUNTIME_DIR=/src/runtime\","
+                        "\"-DCMAKE_CXX_FLAGS=-O3\"]\n") != std::string::npos);
   CHECK(
       dockerfile.ends_with("\nFROM contoso.azurecr.io/base/cpu:7 AS runtime\n"
                            "RUN apt-get install -y libgomp1\n"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/support/sha256.h"
+#include "tests/onnx/test_models.h"
 #include "tests/render/project_fixture.h"
 
 namespace ferry::render {
@@ -18,7 +19,8 @@ namespace {
 using testing::Codes;
 using testing::Compile;
 
-const std::string kModel = "model bytes";
+// A real model: render compiles CPU versions' models into their bundles.
+const std::string kModel = ferry::testing::TestModel("linear_classifier");
 
 /// A project with one model and the endpoints `endpoints` (lines indented two spaces).
 auto Manifest(const std::string& endpoints) -> std::string {
@@ -61,8 +63,9 @@ TEST_CASE("Render writes bundles, image plans and Kubernetes objects, sorted by 
   CHECK(std::adjacent_find(paths.begin(), paths.end()) == paths.end());
   for (const char* expected :
        {"bundles/churn-a/bundle.yaml", "bundles/churn-a/model.onnx", "bundles/churn-b/bundle.yaml",
-        "bundles/churn-b/model.onnx", "images/builtin-cpu-cpu/Dockerfile",
-        "images/builtin-cpu-cpu/build.yaml"}) {
+        "bundles/churn-b/model.onnx", "bundles/churn-b/model.cc", "bundles/churn-b/weights.bin",
+        "images/builtin-cpu-cpu/Dockerfile", "images/builtin-cpu-cpu/build.yaml",
+        "runtime/CMakeLists.txt", "runtime/bundle/score.cc"}) {
     CAPTURE(expected);
     CHECK(std::find(paths.begin(), paths.end(), expected) != paths.end());
   }
@@ -157,7 +160,8 @@ TEST_CASE("E0704: names that meet when joined with '-' write nothing") {
     ++clashes;
     CHECK(d.message.find("'bundles/churn-a-v1/") != std::string::npos);
   }
-  CHECK(clashes == 2);  // bundle.yaml and model.onnx
+  // CMakeLists.txt, bundle.yaml, model.cc, model.onnx, weights.bin (the runtime is shared).
+  CHECK(clashes == 5);
 }
 
 TEST_CASE("E0703 from a bundle is reported through Render, and that version gets no image") {
