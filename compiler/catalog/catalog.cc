@@ -29,6 +29,15 @@ auto LoadRoot(std::string_view file, std::string_view text) -> YAML::Node {
   }
 }
 
+// A section small test catalogs may leave out: the mapping under `key`, or
+// an empty one when it is missing.
+auto OptionalMap(std::string_view file, const YAML::Node& root, const char* key) -> YAML::Node {
+  const YAML::Node section = root[key];
+  if (!section) return YAML::Node(YAML::NodeType::Map);
+  if (!section.IsMap()) Malformed(file, fmt::format("'{}' is not a mapping", key));
+  return section;
+}
+
 template <typename T>
 auto Required(std::string_view file, const YAML::Node& node, const char* key) -> T {
   const YAML::Node value = node[key];
@@ -208,7 +217,8 @@ auto Catalog::Parse(std::string_view vm_sizes_yaml, std::string_view kubernetes_
     catalog.vm_sizes_.push_back(std::move(size));
   }
 
-  const YAML::Node providers = LoadRoot("kubernetes.yaml", kubernetes_yaml)["providers"];
+  const YAML::Node kubernetes = LoadRoot("kubernetes.yaml", kubernetes_yaml);
+  const YAML::Node providers = kubernetes["providers"];
   if (!providers || !providers.IsMap())
     Malformed("kubernetes.yaml", "'providers' is not a mapping");
   for (const auto& entry : providers) {
@@ -220,22 +230,14 @@ auto Catalog::Parse(std::string_view vm_sizes_yaml, std::string_view kubernetes_
     });
   }
 
-  // Optional so that small test catalogs need not list every kind.
-  const YAML::Node apis = LoadRoot("kubernetes.yaml", kubernetes_yaml)["apis"];
-  if (apis && !apis.IsMap()) Malformed("kubernetes.yaml", "'apis' is not a mapping");
-  for (const auto& entry : apis ? apis : YAML::Node(YAML::NodeType::Map)) {
+  for (const auto& entry : OptionalMap("kubernetes.yaml", kubernetes, "apis")) {
     if (!entry.second.IsSequence()) Malformed("kubernetes.yaml", "an api entry is not a list");
     std::vector<KubeApi> versions;
     for (const YAML::Node& item : entry.second) versions.push_back(ParseApi(item));
     catalog.kube_apis_.emplace_back(entry.first.Scalar(), std::move(versions));
   }
 
-  // Optional, like apis.
-  const YAML::Node accelerators = LoadRoot("kubernetes.yaml", kubernetes_yaml)["accelerators"];
-  if (accelerators && !accelerators.IsMap()) {
-    Malformed("kubernetes.yaml", "'accelerators' is not a mapping");
-  }
-  for (const auto& entry : accelerators ? accelerators : YAML::Node(YAML::NodeType::Map)) {
+  for (const auto& entry : OptionalMap("kubernetes.yaml", kubernetes, "accelerators")) {
     catalog.accelerators_.push_back(ParseAccelerator(entry.first.Scalar(), entry.second));
   }
 
@@ -252,9 +254,7 @@ auto Catalog::Parse(std::string_view vm_sizes_yaml, std::string_view kubernetes_
   d.target_utilization = Required<std::int64_t>(kDefaults, defaults, "target_utilization");
   // Optional, so that small test catalogs need not name images.
   d.global_registry = Optional<std::string>(kDefaults, defaults, "global_registry", "");
-  const YAML::Node images = defaults["target_images"];
-  if (images && !images.IsMap()) Malformed(kDefaults, "'target_images' is not a mapping");
-  for (const auto& entry : images ? images : YAML::Node(YAML::NodeType::Map)) {
+  for (const auto& entry : OptionalMap(kDefaults, defaults, "target_images")) {
     if (!entry.second.IsMap()) Malformed(kDefaults, "a target's images are not a mapping");
     catalog.target_images_.push_back(TargetImages{
         .target = entry.first.Scalar(),
