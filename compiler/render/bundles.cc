@@ -78,17 +78,25 @@ auto CompiledIsa(const List& isa) -> codegen::Isa {
 }
 
 // Why a version's bundle holds no generated code, or "" when it does.
-auto NoCodeReason(const ir::Endpoint& endpoint, const ir::Version& version) -> std::string {
-  switch (endpoint.target) {
-    case ir::Target::Cpu:
-      break;
-    case ir::Target::Gpu:
-      return "not generated (gpu back end: issue 9)";
-    case ir::Target::Fpga:
-      return "not generated (fpga back end: issue 9)";
-  }
+// GPU and FPGA versions carry the CPU back end's code until their own back
+// ends exist (issue 9): the bundle then builds and scores on any machine, and
+// the device back ends are checked against it.
+auto NoCodeReason(const ir::Version& version) -> std::string {
   if (version.models.size() != 1) return "not generated (one model per generated bundle)";
   return "";
+}
+
+// The back end that generated a bundle's code, as bundle.yaml says it.
+auto BackendNote(ir::Target target) -> std::string_view {
+  switch (target) {
+    case ir::Target::Cpu:
+      return "cpu";
+    case ir::Target::Gpu:
+      return "cpu (host reference; the gpu back end is issue 9)";
+    case ir::Target::Fpga:
+      return "cpu (host reference; the fpga back end is issue 9)";
+  }
+  return "cpu";
 }
 
 // codegen's bundle.yaml without the lines render writes itself (its header
@@ -190,7 +198,7 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
   if (!complete) return std::nullopt;
 
   const List cluster_isa = InstructionSets(project, catalog, endpoint);
-  const std::string no_code = NoCodeReason(endpoint, version);
+  const std::string no_code = NoCodeReason(version);
   std::string codegen_facts;
   if (no_code.empty()) {
     // The model compiler's files; its runtime/ copy is written once, at OUT/runtime.
@@ -220,7 +228,11 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
       {"cluster_isa", cluster_isa},
       {"models", Value(std::move(models))},
   });
-  if (!no_code.empty()) manifest["code"] = no_code;
+  if (no_code.empty()) {
+    manifest["backend"] = BackendNote(endpoint.target);
+  } else {
+    manifest["code"] = no_code;
+  }
   if (!endpoint.input_sample_json.empty()) {
     manifest["samples"]["input"] = SampleValue(endpoint.input_sample_json);
   }

@@ -5,7 +5,8 @@
 // facts) and the model files. CPU versions also get the model compiler's
 // output (codegen::CompileBundle: model.cc, weights.bin, CMakeLists.txt),
 // built against the one copy of the scoring runtime at OUT/runtime/. GPU and
-// FPGA versions get no code until their back ends exist (issue 9).
+// FPGA versions carry the CPU back end's code as their host reference until
+// their own back ends exist (issue 9).
 #pragma once
 
 #include <optional>

@@ -69,16 +69,14 @@ auto Dockerfile(const ResolvedEnvironment& environment, const std::string& folde
       "COPY ${{BUNDLE}}/ /src/bundle/\n",
       environment.name, ir::ToString(environment.target), folder, folder,
       environment.builder_image);
-  // CPU bundles build against the one copy of the runtime at OUT/runtime/;
-  // GPU and FPGA bundles have no code yet (issue 9).
-  const bool compiled = environment.target == ir::Target::Cpu;
-  if (compiled) out += "COPY runtime/ /src/runtime/\n";
+  // Every bundle builds against the one copy of the runtime at OUT/runtime/.
+  out += "COPY runtime/ /src/runtime/\n";
   List configure;
   for (const char* word :
        {"cmake", "-S", "/src/bundle", "-B", "/src/build", "-DCMAKE_BUILD_TYPE=Release"}) {
     configure.emplace_back(word);
   }
-  if (compiled) configure.emplace_back("-DFERRY_RUNTIME_DIR=/src/runtime");
+  configure.emplace_back("-DFERRY_RUNTIME_DIR=/src/runtime");
   if (!environment.build_flags.empty()) {
     configure.emplace_back("-DCMAKE_CXX_FLAGS=" + JoinFlags(environment.build_flags));
   }

@@ -83,6 +83,7 @@ TEST_CASE("RenderBundle writes bundle.yaml and the model file") {
   CHECK(!bundle->files[1].binary);
   const std::string rendered =
       "# Rendered by ferry; do not edit.\n"
+      "backend: cpu\n"
       "bundle: 1\n"
       "cluster_isa:\n"
       "- avx2\n"
