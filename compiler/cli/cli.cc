@@ -97,10 +97,34 @@ exit status: 0 up to date (or updated), 1 differences or a sample that does
 not render, 2 usage error
 )";
 
+constexpr std::string_view kDiffDetails =
+    R"(Compares the project at two git revisions and reports what the change
+does: endpoints and versions added, removed or renamed; each endpoint's
+traffic split as resolved, before -> after; model, resource, autoscale, auth
+and cluster changes; errors the change introduces or fixes; the rendered
+Kubernetes objects, images and bundles created, updated or deleted; and the
+risks a reviewer should not miss. Both sides are read straight from git (no
+checkout; bare repositories work): BASE and HEAD are any revision git
+accepts (a branch, a tag, a commit id, HEAD~1, origin/main). The formats are
+described in docs/diff.md.
+
+options:
+  --repo DIR                  the repository, or any folder inside its work
+                              tree (default: the current folder)
+  --path SUBDIR               the project's folder (or its manifest) relative
+                              to the repository's root (default: the root)
+  --format text|markdown|json text for terminals (default), markdown for a
+                              pull-request comment, json for tools
+  -h, --help                  show this help
+
+exit status: 0 no change, 2 changes, 1 error (a revision or repository that
+cannot be read, no manifest on either side, a usage error)
+)";
+
 constexpr std::string_view kHelpDetails = R"(Lists the commands, or shows the help of COMMAND.
 )";
 
-// Later commands (plan, apply, diff) are new rows here.
+// Later commands (plan, apply) are new rows here.
 constexpr Command kCommands[] = {
     {.name = "check",
      .summary = "validate a manifest and report every problem",
@@ -124,6 +148,11 @@ constexpr Command kCommands[] = {
      .usage = "ferry golden [--check|--update] [--samples DIR] [--golden DIR]",
      .details = kGoldenDetails,
      .run = RunGolden},
+    {.name = "diff",
+     .summary = "review what a change does between two git revisions",
+     .usage = "ferry diff BASE HEAD [--repo DIR] [--path SUBDIR] [--format text|markdown|json]",
+     .details = kDiffDetails,
+     .run = RunDiff},
     {.name = "explain",
      .summary = "explain a diagnostic code",
      .usage = "ferry explain CODE | ferry explain --list",

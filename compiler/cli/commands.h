@@ -41,6 +41,8 @@ auto RunCompile(std::span<const std::string> args, const Io& io) -> int;
 auto RunRender(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry golden`.
 auto RunGolden(std::span<const std::string> args, const Io& io) -> int;
+/// `ferry diff`.
+auto RunDiff(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry explain`.
 auto RunExplain(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry help`.

@@ -71,14 +71,14 @@ auto ReadModelFiles(const support::FileSystem& fs, const std::string& manifest_p
 }  // namespace
 
 auto CompileAndRender(const support::FileSystem& fs, const std::string& manifest_path,
-                      diag::Sink& sink) -> RenderRun {
+                      diag::Sink& sink, const catalog::Catalog& catalog) -> RenderRun {
   RenderRun run;
-  driver::CompileResult compiled =
-      driver::Compile(fs, manifest_path, catalog::Catalog::Builtin(), sink);
+  driver::CompileResult compiled = driver::Compile(fs, manifest_path, catalog, sink);
   run.sources = std::move(compiled.sources);
-  if (sink.HasErrors() || !compiled.project) return run;
-  const render::RenderInputs inputs = ReadModelFiles(fs, manifest_path, *compiled.project);
-  run.result = render::Render(*compiled.project, catalog::Catalog::Builtin(), inputs, sink);
+  run.project = std::move(compiled.project);
+  if (sink.HasErrors() || !run.project) return run;
+  const render::RenderInputs inputs = ReadModelFiles(fs, manifest_path, *run.project);
+  run.result = render::Render(*run.project, catalog, inputs, sink);
   return run;
 }
 

@@ -37,15 +37,17 @@ auto ManifestArgument(const ParsedArgs& parsed, const Io& io, std::string_view c
 void PrintDiagnostics(const diag::Sink& sink, const diag::SourceMap& sources,
                       const DiagnosticOutput& output, const Io& io);
 
-/// A manifest compiled, checked and rendered (render and golden share this).
+/// A manifest compiled, checked and rendered (render, golden and diff share this).
 struct RenderRun {
   diag::SourceMap sources;
-  render::RenderResult result;  ///< empty when compiling or checking reported errors
+  std::optional<ir::Project> project;  ///< when the manifest loaded (even with check errors)
+  render::RenderResult result;         ///< empty when compiling or checking reported errors
 };
 
 /// Compiles and checks the manifest at `manifest_path`; when that reports no
 /// error, reads the model files it names through `fs` and renders it.
 auto CompileAndRender(const support::FileSystem& fs, const std::string& manifest_path,
-                      diag::Sink& sink) -> RenderRun;
+                      diag::Sink& sink,
+                      const catalog::Catalog& catalog = catalog::Catalog::Builtin()) -> RenderRun;
 
 }  // namespace ferry::cli
