@@ -10,6 +10,9 @@ ResNet-18 are built node by node with onnx.helper, with random weights.
   mlp         64-256-256-10, Relu                    -> Gemm + Relu
   cnn         MNIST-like: 1x28x28, conv 32, conv 64, pool, fc 128, fc 10
   resnet18    3x224x224 ResNet-18 (BasicBlock x [2,2,2,2]), 1000 classes
+
+  make_models.py [--out DIR] [NAME ...]   (default: every model, into models/)
+tests/codegen/resnet_vs_ort_test.cc writes resnet18 to a temporary folder this way.
 """
 import os
 import sys
@@ -22,11 +25,14 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "runtime"))
 from make_op_models import tree_attrs  # noqa: E402  (shared sklearn -> ONNX-ML tree arrays)
 
 OUT = os.path.join(HERE, "models")
+WANTED = set()  # the models to write; empty: all
 F, I = TensorProto.FLOAT, TensorProto.INT64
 RNG = np.random.RandomState(7)
 
 
 def model(name, nodes, inputs, outputs, inits, ml=False):
+    if WANTED and name not in WANTED:
+        return
     graph = helper.make_graph(nodes, name, inputs, outputs, inits)
     opsets = [helper.make_opsetid("", 17)]
     if ml:
@@ -159,7 +165,14 @@ def resnet18():
 
 
 def main():
+    global OUT
+    args = sys.argv[1:]
+    if args[:1] == ["--out"]:
+        OUT, args = args[1], args[2:]
+    WANTED.update(args)
     os.makedirs(OUT, exist_ok=True)
+    # Every builder runs (they draw from one random stream in this order), so
+    # each model's weights are the same whichever are written.
     sklearn_models()
     mlp()
     cnn()

@@ -1,13 +1,24 @@
-// Conv as GEMM: the weights (out_channels x in_channels*kh*kw) times the
-// input's patches, gathered straight into the packed-panel layout the GEMM
+// Convolution. 3x3 stride-1 convolutions (the bulk of a ResNet) use Winograd
+// F(2x2, 3x3): 16 GEMMs over transformed weights (computed once per loaded
+// weights file) and transformed 4x4 input tiles, 2.25x fewer multiplies. The
+// rest is Conv as GEMM: the weights (out_channels x in_channels*kh*kw) times
+// the input's patches, gathered straight into the packed-panel layout the GEMM
 // core reads (im2col without a separate copy); 1x1 stride-1 convolutions pack
 // the input as it is. Pools and BatchNormalization are direct loops.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 #include "runtime/gemm_core.h"
 #include "runtime/kernels_nn.h"
+#include "runtime/weights.h"
 
 namespace ferry_rt::k {
 namespace {
@@ -61,6 +72,25 @@ void PackPatches(const float* x, const ConvParams& p, std::int64_t channels, flo
               for (std::int64_t j = 0; j < lo; ++j) dst[j] = 0.0F;
               for (std::int64_t j = lo; j < hi; ++j) dst[j] = in[iw + j];
               for (std::int64_t j = hi; j < run.count; ++j) dst[j] = 0.0F;
+            } else if (p.stride_w == 2) {
+              // The even columns of the stretch: padding, whole vectors, the rest.
+              std::int64_t j = 0;
+              for (; j < run.count && iw + 2 * j < 0; ++j) dst[j] = 0.0F;
+#if defined(__AVX2__) && defined(__FMA__)
+              for (; j + 8 <= run.count && iw + 2 * j + 16 <= p.in_w; j += 8) {
+                const float* src = in + iw + 2 * j;
+                // a0 a2 b0 b2 | a4 a6 b4 b6, then the 64-bit pairs in order.
+                __m256 even = _mm256_shuffle_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(src + 8),
+                                                _MM_SHUFFLE(2, 0, 2, 0));
+                even = _mm256_castpd_ps(
+                    _mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
+                _mm256_storeu_ps(dst + j, even);
+              }
+#endif
+              for (; j < run.count; ++j) {
+                std::int64_t at = iw + 2 * j;
+                dst[j] = at >= 0 && at < p.in_w ? in[at] : 0.0F;
+              }
             } else {
               for (std::int64_t j = 0; j < run.count; ++j, iw += p.stride_w) {
                 dst[j] = iw >= 0 && iw < p.in_w ? in[iw] : 0.0F;
@@ -78,10 +108,310 @@ auto IsPointwise(const ConvParams& p) -> bool {
          p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
 }
 
+// Winograd F(2x2, 3x3) for 3x3, stride 1, dilation 1, one group, with enough
+// channels for the GEMMs to outweigh the transforms. 16 is not tuned: it pays
+// from 64 channels (every ResNet layer, 2-3x), and is about even at 32 -> 64
+// on 14x14 (bench/bundle/kernel_bench.cc).
+auto UseWinograd(const ConvParams& p) -> bool {
+  return p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.dilation_h == 1 && p.dilation_w == 1 && p.group == 1 && p.in_channels >= 16 &&
+         p.out_channels >= 16 && p.out_h >= 2 && p.out_w >= 2;
+}
+
+// The 16 matrices U[xi] = (G g G^T)[xi] (out_channels x in_channels each,
+// xi = 4 * row + column of the 4x4 transformed kernel) for weights w.
+void WinogradWeights(const float* w, std::int64_t cout, std::int64_t cin, float* u) {
+  std::int64_t plane = cout * cin;
+  for (std::int64_t o = 0; o < cout; ++o) {
+    for (std::int64_t i = 0; i < cin; ++i) {
+      const float* g = w + (o * cin + i) * 9;
+      float t[4][3];  // G g
+      for (int c = 0; c < 3; ++c) {
+        t[0][c] = g[c];
+        t[1][c] = 0.5F * (g[c] + g[3 + c] + g[6 + c]);
+        t[2][c] = 0.5F * (g[c] - g[3 + c] + g[6 + c]);
+        t[3][c] = g[6 + c];
+      }
+      for (int r = 0; r < 4; ++r) {
+        float row[4] = {t[r][0], 0.5F * (t[r][0] + t[r][1] + t[r][2]),
+                        0.5F * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
+        for (int c = 0; c < 4; ++c) u[(r * 4 + c) * plane + o * cin + i] = row[c];
+      }
+    }
+  }
+}
+
+// The transformed weights of `w`: computed once per loaded weights file and
+// kept by address (weights are immutable), or each call into `scratch` for
+// weights that are not in a weights file.
+auto CachedWinogradWeights(const float* w, std::int64_t cout, std::int64_t cin,
+                           detail::PackedB& scratch) -> const float* {
+  std::size_t count = static_cast<std::size_t>(16 * cout * cin);
+  if (!IsWeightsMemory(w)) {
+    scratch.resize(count);
+    WinogradWeights(w, cout, cin, scratch.data());
+    return scratch.data();
+  }
+  static std::mutex mutex;
+  static std::map<std::tuple<const float*, std::int64_t, std::int64_t>, detail::PackedB> cache;
+  static std::uint64_t epoch = 0;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (epoch != WeightsEpoch()) {
+    cache.clear();
+    epoch = WeightsEpoch();
+  }
+  auto [found, inserted] = cache.try_emplace(std::make_tuple(w, cout, cin));
+  if (inserted) {
+    found->second.resize(count);
+    WinogradWeights(w, cout, cin, found->second.data());
+  }
+  return found->second.data();
+}
+
+struct WinogradGeometry {
+  std::int64_t tiles_h, tiles_w, tiles;
+  std::int64_t half;  // tiles_w + 1: the even (or odd) columns of a padded input row
+  std::int64_t rows;  // 2 * tiles_h + 2: the padded input rows
+};
+
+// The input of one image, padded (zeros outside the image; tile (th, tw)
+// starts at input row 2*th - pad_top, column 2*tw - pad_left) and with each
+// row split into its even and odd columns: channel c, row r is at
+// out + (c * rows + r) * 2 * half, even columns first. Tile tw's columns are
+// then even[tw], odd[tw], even[tw + 1], odd[tw + 1]: every transform step
+// below reads consecutive floats.
+void WinogradPad(const float* x, const ConvParams& p, const WinogradGeometry& g, float* out) {
+  for (std::int64_t c = 0; c < p.in_channels; ++c) {
+    const float* plane = x + c * p.in_h * p.in_w;
+    for (std::int64_t r = 0; r < g.rows; ++r, out += 2 * g.half) {
+      float* even = out;
+      float* odd = out + g.half;
+      std::int64_t ih = r - p.pad_top;
+      if (ih < 0 || ih >= p.in_h) {
+        std::fill(out, out + 2 * g.half, 0.0F);
+        continue;
+      }
+      const float* in = plane + ih * p.in_w;
+      for (std::int64_t j = 0; j < g.half; ++j) {
+        std::int64_t iw = 2 * j - p.pad_left;
+        even[j] = iw >= 0 && iw < p.in_w ? in[iw] : 0.0F;
+        odd[j] = iw + 1 >= 0 && iw + 1 < p.in_w ? in[iw + 1] : 0.0F;
+      }
+    }
+  }
+}
+
+// The transforms run over consecutive tiles a lane group at a time: eight
+// floats in an AVX register where there is AVX2, then one float for the rest.
+// Both lane types take + and - (GCC and Clang vector operators on __m256).
+struct ScalarLane {
+  using T = float;
+  static constexpr std::int64_t kWidth = 1;
+  static auto Load(const float* p) -> T { return *p; }
+  static void Store(float* p, T v) { *p = v; }
+};
+
+#if defined(__AVX2__) && defined(__FMA__)
+struct AvxLane {
+  using T = __m256;
+  static constexpr std::int64_t kWidth = 8;
+  static auto Load(const float* p) -> T { return _mm256_loadu_ps(p); }
+  static void Store(float* p, T v) { _mm256_storeu_ps(p, v); }
+};
+
+// Runs body.template operator()<Lane>(j) for j in [0, n): AVX lanes, then scalar.
+template <typename Body>
+inline void ForLanes(std::int64_t n, Body&& body) {
+  std::int64_t j = 0;
+  for (; j + 8 <= n; j += 8) body.template operator()<AvxLane>(j);
+  for (; j < n; ++j) body.template operator()<ScalarLane>(j);
+}
+#else
+template <typename Body>
+inline void ForLanes(std::int64_t n, Body&& body) {
+  for (std::int64_t j = 0; j < n; ++j) body.template operator()<ScalarLane>(j);
+}
+#endif
+
+// V[xi] = (B^T d B)[xi] for the 4x4 input tiles d of tiles [t0, t1), written
+// as 16 GEMM B operands in packed panels: V[xi] at v + xi * panels * cin * 16
+// (panels = ceil((t1 - t0) / 16)), tile t0 + l in panel l / 16, column l % 16.
+void WinogradInput(const float* padded, std::int64_t cin, const WinogradGeometry& g,
+                   std::int64_t t0, std::int64_t t1, float* v, float* work) {
+  const std::int64_t count = t1 - t0;
+  const std::int64_t panels = (count + kPanel - 1) / kPanel;
+  const std::int64_t xi_stride = panels * cin * kPanel;
+  const std::int64_t half = g.half;
+  const std::int64_t row = 2 * half;  // one padded row: even then odd columns
+  float* e = work;                    // 4 x half: B^T over the rows, even columns
+  float* o = e + 4 * half;            // 4 x half: odd columns
+  std::int64_t used = count - (panels - 1) * kPanel;
+  if (used < kPanel) {
+    // The last panel's columns past the last tile stay zero.
+    for (int xi = 0; xi < 16; ++xi) {
+      float* last = v + xi * xi_stride + (panels - 1) * cin * kPanel;
+      std::fill(last, last + cin * kPanel, 0.0F);
+    }
+  }
+  for (std::int64_t c = 0; c < cin; ++c) {
+    const float* channel = padded + c * g.rows * row;
+    for (std::int64_t t = t0; t < t1;) {
+      // A run of tiles on one tile row: B^T over its four input rows.
+      std::int64_t th = t / g.tiles_w;
+      std::int64_t tw0 = t % g.tiles_w;
+      std::int64_t n = std::min(t1 - t, g.tiles_w - tw0);
+      for (std::int64_t s = 0; s < 2; ++s) {
+        const float* d0 = channel + 2 * th * row + s * half + tw0;
+        float* r = s == 0 ? e : o;
+        ForLanes(n + 1, [&]<typename L>(std::int64_t j) {
+          auto a0 = L::Load(d0 + j), a1 = L::Load(d0 + row + j);
+          auto a2 = L::Load(d0 + 2 * row + j), a3 = L::Load(d0 + 3 * row + j);
+          L::Store(r + j, a0 - a2);
+          L::Store(r + half + j, a1 + a2);
+          L::Store(r + 2 * half + j, a2 - a1);
+          L::Store(r + 3 * half + j, a1 - a3);
+        });
+      }
+      // Then over the columns, straight into the panels, one stretch per panel.
+      for (std::int64_t j = 0; j < n;) {
+        std::int64_t local = t - t0 + j;
+        std::int64_t q = local / kPanel;
+        std::int64_t col = local % kPanel;
+        std::int64_t stretch = std::min(n - j, kPanel - col);
+        float* out = v + (q * cin + c) * kPanel + col;
+        for (std::int64_t i = 0; i < 4; ++i) {
+          const float* ei = e + i * half + j;
+          const float* oi = o + i * half + j;
+          float* v0 = out + 4 * i * xi_stride;
+          ForLanes(stretch, [&]<typename L>(std::int64_t k) {
+            auto e0 = L::Load(ei + k), e1 = L::Load(ei + k + 1);
+            auto o0 = L::Load(oi + k), o1 = L::Load(oi + k + 1);
+            L::Store(v0 + k, e0 - e1);
+            L::Store(v0 + xi_stride + k, o0 + e1);
+            L::Store(v0 + 2 * xi_stride + k, e1 - o0);
+            L::Store(v0 + 3 * xi_stride + k, o0 - o1);
+          });
+        }
+        j += stretch;
+      }
+      t += n;
+    }
+  }
+}
+
+// Y = act(A^T M A + bias) for tiles [t0, t1): M[xi] (out_channels x ldm, the
+// tiles' results in columns 0..t1-t0) at m + xi * out_channels * ldm.
+void WinogradOutput(const float* m, std::int64_t ldm, std::int64_t t0, std::int64_t t1,
+                    const float* bias, float* y, const ConvParams& p, const WinogradGeometry& g,
+                    Activation act, float* work) {
+  const std::int64_t count = t1 - t0;
+  const std::int64_t xs = p.out_channels * ldm;  // from one M[xi] to the next
+  float* y00 = work;
+  float* y01 = y00 + ldm;
+  float* y10 = y01 + ldm;
+  float* y11 = y10 + ldm;
+  for (std::int64_t oc = 0; oc < p.out_channels; ++oc) {
+    float b = bias == nullptr ? 0.0F : bias[oc];
+    const float* mm = m + oc * ldm;
+    ForLanes(count, [&]<typename L>(std::int64_t j) {
+      typename L::T s0[4], s1[4];
+      for (int c = 0; c < 4; ++c) {
+        auto a0 = L::Load(mm + c * xs + j), a1 = L::Load(mm + (4 + c) * xs + j);
+        auto a2 = L::Load(mm + (8 + c) * xs + j), a3 = L::Load(mm + (12 + c) * xs + j);
+        s0[c] = a0 + a1 + a2;
+        s1[c] = a1 - a2 - a3;
+      }
+      float bias_lanes[8] = {b, b, b, b, b, b, b, b};
+      auto bv = L::Load(bias_lanes);
+      L::Store(y00 + j, s0[0] + s0[1] + s0[2] + bv);
+      L::Store(y01 + j, s0[1] - s0[2] - s0[3] + bv);
+      L::Store(y10 + j, s1[0] + s1[1] + s1[2] + bv);
+      L::Store(y11 + j, s1[1] - s1[2] - s1[3] + bv);
+    });
+    ApplyActivation(work, 4 * ldm, act);
+    float* out = y + oc * p.out_h * p.out_w;
+    for (std::int64_t t = t0; t < t1;) {
+      std::int64_t th = t / g.tiles_w;
+      std::int64_t tw0 = t % g.tiles_w;
+      std::int64_t n = std::min(t1 - t, g.tiles_w - tw0);
+      std::int64_t local = t - t0;
+      for (int r = 0; r < 2; ++r) {
+        std::int64_t oh = 2 * th + r;
+        if (oh >= p.out_h) break;
+        float* dst = out + oh * p.out_w + 2 * tw0;
+        const float* left = (r == 0 ? y00 : y10) + local;
+        const float* right = (r == 0 ? y01 : y11) + local;
+        // Whole pairs, then the odd column at the right edge.
+        std::int64_t pairs = std::min(n, p.out_w / 2 - tw0);
+        std::int64_t j = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+        for (; j + 8 <= pairs; j += 8) {
+          __m256 l = _mm256_loadu_ps(left + j), h = _mm256_loadu_ps(right + j);
+          __m256 lo = _mm256_unpacklo_ps(l, h), hi = _mm256_unpackhi_ps(l, h);
+          _mm256_storeu_ps(dst + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
+          _mm256_storeu_ps(dst + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+        }
+#endif
+        for (; j < pairs; ++j) {
+          dst[2 * j] = left[j];
+          dst[2 * j + 1] = right[j];
+        }
+        if (pairs < n) dst[2 * pairs] = left[pairs];
+      }
+      t += n;
+    }
+  }
+}
+
+void WinogradConv(const float* x, const float* w, const float* bias, float* y, const ConvParams& p,
+                  Activation act) {
+  WinogradGeometry g;
+  g.tiles_h = (p.out_h + 1) / 2;
+  g.tiles_w = (p.out_w + 1) / 2;
+  g.tiles = g.tiles_h * g.tiles_w;
+  g.half = g.tiles_w + 1;
+  g.rows = 2 * g.tiles_h + 2;
+  const std::int64_t cin = p.in_channels;
+  const std::int64_t cout = p.out_channels;
+  thread_local detail::PackedB uncached;
+  const float* u = CachedWinogradWeights(w, cout, cin, uncached);
+  // Tiles go through in blocks whose transformed inputs and products (16
+  // floats per tile and channel each) stay in a 512 KiB L2 cache.
+  std::int64_t block_panels =
+      std::max<std::int64_t>(1, (384 * 1024) / ((cin + cout) * 16 * kPanel * 4));
+  std::int64_t block = std::min(block_panels * kPanel, (g.tiles + kPanel - 1) / kPanel * kPanel);
+  float* v = detail::Scratch(1, static_cast<std::size_t>(16 * block * cin));
+  float* m = detail::Scratch(2, static_cast<std::size_t>(16 * block * cout));
+  std::size_t padded_size = static_cast<std::size_t>(cin * g.rows * 2 * g.half);
+  std::size_t work_size = static_cast<std::size_t>(std::max(8 * g.half, 4 * block));
+  float* padded = detail::Scratch(3, padded_size + work_size);
+  float* work = padded + padded_size;
+  detail::Epilogue plain;
+  for (std::int64_t b = 0; b < p.batch; ++b) {
+    WinogradPad(x + b * cin * p.in_h * p.in_w, p, g, padded);
+    float* yb = y + b * cout * p.out_h * p.out_w;
+    for (std::int64_t t0 = 0; t0 < g.tiles; t0 += block) {
+      std::int64_t t1 = std::min(g.tiles, t0 + block);
+      std::int64_t count = t1 - t0;
+      std::int64_t xi_stride = (count + kPanel - 1) / kPanel * cin * kPanel;
+      WinogradInput(padded, cin, g, t0, t1, v, work);
+      for (int xi = 0; xi < 16; ++xi) {
+        detail::GemmPacked(u + xi * cout * cin, cin, v + xi * xi_stride, m + xi * cout * block,
+                           block, cout, count, cin, plain);
+      }
+      WinogradOutput(m, block, t0, t1, bias, yb, p, g, act, work);
+    }
+  }
+}
+
 }  // namespace
 
 void Conv(const float* x, const float* w, const float* bias, float* y, const ConvParams& p,
           Activation act) {
+  if (UseWinograd(p)) {
+    WinogradConv(x, w, bias, y, p, act);
+    return;
+  }
   std::int64_t in_group = p.in_channels / p.group;
   std::int64_t out_group = p.out_channels / p.group;
   std::int64_t n = p.out_h * p.out_w;
@@ -133,7 +463,10 @@ void Pool(const float* x, float* y, const PoolParams& p, Reduce reduce) {
 }  // namespace
 
 void MaxPool(const float* x, float* y, const PoolParams& p) {
-  Pool(x, y, p, [&p](const float* in, std::int64_t top, std::int64_t left) {
+  // Per output row: the columns whose window lies inside the input take
+  // unchecked loops, one pass per kernel tap over the whole stretch (they
+  // vectorise); the few border columns take the checked window walk.
+  auto window = [&p](const float* in, std::int64_t top, std::int64_t left) {
     float best = -std::numeric_limits<float>::infinity();
     for (std::int64_t kh = 0; kh < p.kernel_h; ++kh) {
       std::int64_t ih = top + kh * p.dilation_h;
@@ -144,7 +477,41 @@ void MaxPool(const float* x, float* y, const PoolParams& p) {
       }
     }
     return best;
-  });
+  };
+  const std::int64_t span = (p.kernel_w - 1) * p.dilation_w;
+  // Interior columns: ow * stride - pad_left >= 0 and ... + span < in_w.
+  std::int64_t lo = (p.pad_left + p.stride_w - 1) / p.stride_w;
+  std::int64_t hi =
+      p.in_w - 1 - span + p.pad_left >= 0 ? (p.in_w - 1 - span + p.pad_left) / p.stride_w + 1 : 0;
+  lo = std::min(lo, p.out_w);
+  hi = std::clamp(hi, lo, p.out_w);
+  for (std::int64_t plane = 0; plane < p.batch * p.channels; ++plane) {
+    const float* in = x + plane * p.in_h * p.in_w;
+    float* out = y + plane * p.out_h * p.out_w;
+    for (std::int64_t oh = 0; oh < p.out_h; ++oh, out += p.out_w) {
+      std::int64_t top = oh * p.stride_h - p.pad_top;
+      for (std::int64_t ow = 0; ow < lo; ++ow)
+        out[ow] = window(in, top, ow * p.stride_w - p.pad_left);
+      for (std::int64_t ow = hi; ow < p.out_w; ++ow) {
+        out[ow] = window(in, top, ow * p.stride_w - p.pad_left);
+      }
+      for (std::int64_t ow = lo; ow < hi; ++ow) out[ow] = -std::numeric_limits<float>::infinity();
+      for (std::int64_t kh = 0; kh < p.kernel_h; ++kh) {
+        std::int64_t ih = top + kh * p.dilation_h;
+        if (ih < 0 || ih >= p.in_h) continue;
+        for (std::int64_t kw = 0; kw < p.kernel_w; ++kw) {
+          const float* src = in + ih * p.in_w + kw * p.dilation_w - p.pad_left;
+          if (p.stride_w == 2) {
+            for (std::int64_t ow = lo; ow < hi; ++ow) out[ow] = std::max(out[ow], src[2 * ow]);
+          } else {
+            for (std::int64_t ow = lo; ow < hi; ++ow) {
+              out[ow] = std::max(out[ow], src[ow * p.stride_w]);
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 void AveragePool(const float* x, float* y, const PoolParams& p) {

@@ -1,6 +1,7 @@
 // Gemm / MatMul: a blocked GEMM over B packed into 16-column panels, with an
-// AVX2/FMA micro-kernel (MR rows x 16 or 48 columns of accumulators) and a
-// portable one the compiler vectorises. Constant B (weights) is packed once.
+// AVX-512 or AVX2/FMA micro-kernel (MR rows x 16 to 48 columns of
+// accumulators) and a portable one the compiler vectorises. Constant B
+// (weights) is packed once.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,7 +9,7 @@
 #include <mutex>
 #include <tuple>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
 
@@ -20,6 +21,12 @@ namespace {
 
 constexpr std::int64_t kBlockK = 256;
 constexpr std::int64_t kBlockM = 240;
+// Panels of B per chunk that every row block streams past (RowBlock's widths divide it).
+#if defined(__AVX512F__)
+constexpr std::int64_t kChunk = 6;
+#else
+constexpr std::int64_t kChunk = 3;
+#endif
 
 inline auto Activate(float v, const Activation& act) -> float {
   switch (act.kind) {
@@ -115,7 +122,31 @@ inline void StoreTile(float (&acc)[MR][W], float* c, std::int64_t ldc, std::int6
 template <int MR, int NP>
 void MicroKernel(const float* a, std::int64_t lda, const float* const* panels, std::int64_t kc,
                  float (&acc)[MR][NP * kPanel]) {
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__)
+  // One 16-float panel row per register.
+  __m512 sum[MR][NP];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+    for (int q = 0; q < NP; ++q) sum[r][q] = _mm512_setzero_ps();
+  }
+  for (std::int64_t p = 0; p < kc; ++p) {
+    __m512 bv[NP];
+#pragma GCC unroll 16
+    for (int q = 0; q < NP; ++q) bv[q] = _mm512_loadu_ps(panels[q] + p * kPanel);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      __m512 av = _mm512_set1_ps(a[r * lda + p]);
+#pragma GCC unroll 16
+      for (int q = 0; q < NP; ++q) sum[r][q] = _mm512_fmadd_ps(av, bv[q], sum[r][q]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+    for (int q = 0; q < NP; ++q) _mm512_storeu_ps(&acc[r][q * kPanel], sum[r][q]);
+  }
+#elif defined(__AVX2__) && defined(__FMA__)
   // The accumulators must live in registers: every loop over them is unrolled
   // (GCC keeps an indexed __m256 array in memory otherwise, even at -O2).
   __m256 sum[MR][NP * 2];
@@ -172,20 +203,24 @@ void Tile(const float* a, std::int64_t lda, const float* packed_b, float* c, std
                              last, e);
 }
 
-// Panels [q0, q1) for MR rows; with few rows, three panels at a time keep
-// enough independent accumulators in flight to hide the FMA latency.
+// Panels [q0, q1) for MR rows.
 template <int MR>
 void RowBlock(const float* a, std::int64_t lda, const float* packed_b, float* c, std::int64_t ldc,
               std::int64_t row0, std::int64_t q0, std::int64_t q1, std::int64_t k, std::int64_t k0,
               std::int64_t kc, std::int64_t n, bool first, bool last, const Epilogue& e) {
   std::int64_t q = q0;
-  if constexpr (MR <= 2) {
-    for (; q + 3 <= q1; q += 3) {
-      Tile<MR, 3>(a, lda, packed_b, c, ldc, row0, q, k, k0, kc, n, first, last, e);
-    }
-  } else if constexpr (MR <= 4) {
-    for (; q + 2 <= q1; q += 2) {
-      Tile<MR, 2>(a, lda, packed_b, c, ldc, row0, q, k, k0, kc, n, first, last, e);
+#if defined(__AVX512F__)
+  // A panel is one register here: three (or, for 5-6 rows, two) panels keep
+  // 9-12 accumulators in flight.
+  constexpr int kWide = MR <= 4 ? 3 : 2;
+#else
+  // With few rows, three panels at a time keep enough independent
+  // accumulators in flight to hide the FMA latency.
+  constexpr int kWide = MR <= 2 ? 3 : (MR <= 4 ? 2 : 1);
+#endif
+  if constexpr (kWide > 1) {
+    for (; q + kWide <= q1; q += kWide) {
+      Tile<MR, kWide>(a, lda, packed_b, c, ldc, row0, q, k, k0, kc, n, first, last, e);
     }
   }
   for (; q < q1; ++q) {
@@ -194,15 +229,15 @@ void RowBlock(const float* a, std::int64_t lda, const float* packed_b, float* c,
 }
 
 // Rows [row0, row0 + rows) for one K block. Panels are the outer loop: a
-// chunk of three panels (K block x 48 floats) stays in L1/L2 while every row
+// chunk of kChunk panels (K block x 16 kChunk floats) stays in L1/L2 while every row
 // block streams past it, so B is read from memory once per K block.
 void Rows(const float* a, std::int64_t lda, const float* packed_b, float* c, std::int64_t ldc,
           std::int64_t row0, std::int64_t rows, std::int64_t k, std::int64_t k0, std::int64_t kc,
           std::int64_t n, bool first, bool last, const Epilogue& e) {
   std::int64_t panels = (n + kPanel - 1) / kPanel;
   std::int64_t end = row0 + rows;
-  for (std::int64_t q0 = 0; q0 < panels; q0 += 3) {
-    std::int64_t q1 = std::min(panels, q0 + 3);
+  for (std::int64_t q0 = 0; q0 < panels; q0 += kChunk) {
+    std::int64_t q1 = std::min(panels, q0 + kChunk);
     std::int64_t r = row0;
     for (; r + 6 <= end; r += 6) {
       RowBlock<6>(a, lda, packed_b, c, ldc, r, q0, q1, k, k0, kc, n, first, last, e);

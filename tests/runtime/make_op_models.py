@@ -118,6 +118,40 @@ def main():
                        helper.make_node("Relu", ["T"], ["Y"])],
          [vi("X", F, [1, 3, 16, 16]), vi("W", F, [20, 3, 3, 3]), vi("B", F, [20])],
          [vi("Y", F, [1, 20, 16, 16])])
+    # The shapes the convolution kernel specialises (ops_vs_ort_test.cc's kConvCases):
+    # name, X, W, pads (top, left, bottom, right), strides, dilations, group, relu, Y.
+    for name, x, w_shape, pads, strides, dilations, group, relu, y in [
+            ("conv_winograd_relu", [2, 16, 13, 11], [20, 16, 3, 3], [1, 1, 1, 1], [1, 1], [1, 1],
+             1, True, [2, 20, 13, 11]),
+            ("conv_winograd_asymmetric", [1, 16, 10, 9], [32, 16, 3, 3], [0, 2, 1, 0], [1, 1],
+             [1, 1], 1, False, [1, 32, 9, 9]),
+            ("conv_winograd_blocks", [1, 16, 32, 32], [16, 16, 3, 3], [0, 0, 0, 0], [1, 1],
+             [1, 1], 1, False, [1, 16, 30, 30]),
+            ("conv_3x3_stride2", [1, 16, 15, 15], [24, 16, 3, 3], [1, 1, 1, 1], [2, 2], [1, 1],
+             1, True, [1, 24, 8, 8]),
+            ("conv_7x7_stride2", [1, 3, 32, 32], [16, 3, 7, 7], [3, 3, 3, 3], [2, 2], [1, 1], 1,
+             True, [1, 16, 16, 16]),
+            ("conv_1x1_stride2", [1, 32, 9, 9], [48, 32, 1, 1], [0, 0, 0, 0], [2, 2], [1, 1], 1,
+             False, [1, 48, 5, 5]),
+            ("conv_3x3_dilated", [1, 16, 12, 12], [16, 16, 3, 3], [2, 2, 2, 2], [1, 1], [2, 2],
+             1, False, [1, 16, 12, 12]),
+            ("conv_3x3_grouped", [1, 32, 8, 8], [32, 16, 3, 3], [1, 1, 1, 1], [1, 1], [1, 1], 2,
+             False, [1, 32, 8, 8])]:
+        conv_out = "T" if relu else "Y"
+        nodes = [helper.make_node("Conv", ["X", "W", "B"], [conv_out], pads=pads, strides=strides,
+                                  dilations=dilations, group=group,
+                                  kernel_shape=w_shape[2:])]
+        if relu:
+            nodes.append(helper.make_node("Relu", ["T"], ["Y"]))
+        save(name, nodes, [vi("X", F, x), vi("W", F, w_shape), vi("B", F, [w_shape[0]])],
+             [vi("Y", F, y)])
+    save("maxpool_2x2", [helper.make_node("MaxPool", ["X"], ["Y"], kernel_shape=[2, 2],
+                                          strides=[2, 2])],
+         [vi("X", F, [2, 3, 8, 9])], [vi("Y", F, [2, 3, 4, 4])])
+    save("maxpool_dilated", [helper.make_node("MaxPool", ["X"], ["Y"], kernel_shape=[2, 3],
+                                              strides=[1, 1], pads=[0, 2, 1, 0],
+                                              dilations=[2, 2])],
+         [vi("X", F, [1, 2, 7, 11])], [vi("Y", F, [1, 2, 6, 9])])
     save("maxpool", [helper.make_node("MaxPool", ["X"], ["Y"], kernel_shape=[3, 3],
                                       strides=[2, 2], pads=[1, 1, 1, 1])],
          [vi("X", F, [2, 3, 9, 10])], [vi("Y", F, [2, 3, 5, 5])])
