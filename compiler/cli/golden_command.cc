@@ -1,7 +1,8 @@
 // `ferry golden`: the rendered output of every sample, kept in golden/ and
 // reviewed as diffs. --check compares byte for byte and prints a unified
 // diff per differing file; --update rewrites golden/. Binary files (model
-// weights) are kept as "<path>.sha256" holding their digest and size.
+// weights) are kept as "<path>.sha256" holding their digest and size, and the
+// scoring runtime under runtime/ as one listing of digests, runtime.sha256.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <map>
 #include <ostream>
 #include <set>
+#include <string_view>
 
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands.h"
@@ -30,10 +32,20 @@ const OptionSpec kGoldenOptions[] = {
 // Relative path -> contents, as golden/<sample>/ holds them.
 using GoldenFiles = std::map<std::string, std::string, std::less<>>;
 
+// The scoring runtime render copies to OUT/runtime/ is the same ~170 KB in
+// every sample: golden/<sample>/ keeps one listing of its files' digests
+// instead of a copy, so a runtime change shows as one line per changed file.
+constexpr std::string_view kRuntimeFolder = "runtime/";
+constexpr std::string_view kRuntimeListing = "runtime.sha256";
+
 auto ToGolden(const std::vector<render::RenderedFile>& files) -> GoldenFiles {
   GoldenFiles golden;
+  std::string runtime;
   for (const render::RenderedFile& file : files) {
-    if (file.binary) {
+    if (file.path.starts_with(kRuntimeFolder)) {
+      // sha256sum's format: "<digest>  <path>".
+      runtime += fmt::format("{}  {}\n", support::Sha256Hex(file.contents), file.path);
+    } else if (file.binary) {
       golden.emplace(file.path + ".sha256",
                      fmt::format("sha256: {}\nbytes: {}\n", support::Sha256Hex(file.contents),
                                  file.contents.size()));
@@ -41,6 +53,7 @@ auto ToGolden(const std::vector<render::RenderedFile>& files) -> GoldenFiles {
       golden.emplace(file.path, file.contents);
     }
   }
+  if (!runtime.empty()) golden.emplace(kRuntimeListing, std::move(runtime));
   return golden;
 }
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "compiler/diag/diagnostic.h"
 #include "compiler/graph/graph.h"
 #include "compiler/graph/passes.h"
+#include "compiler/support/value.h"
 
 namespace ferry::codegen {
 
@@ -50,15 +52,24 @@ struct Weight {
 inline constexpr std::string_view kTreeNodeModes[] = {
     "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF"};
 
-/// What every back end gets: the optimized graph, its memory plan, the
-/// weights (in weights.bin order) and the options.
+/// What every back end gets for each model of a bundle: the optimized graph,
+/// its memory plan, the weights (in weights.bin order), the options and
+/// where the model's files go.
 struct Lowering {
   const graph::Graph& graph;
   const graph::MemoryPlan& plan;
   const std::vector<Weight>& weights;
-  /// The sha256 of weights.bin, checked by the generated code when it loads it.
+  /// The sha256 of its weights.bin, checked by the generated code when it loads it.
   std::string weights_sha256;
   Isa isa = Isa::kPortable;
+  /// What a request selects the model by (`"model": NAME`).
+  std::string name;
+  /// The folder of its code and weights.bin in the bundle: "" for a one-model
+  /// bundle, else "models/<folder>/".
+  std::string folder;
+  /// The C++ namespace of its code: ferry_rt (whose CreateModel model.h
+  /// declares) for a one-model bundle, a namespace of its own inside it otherwise.
+  std::string cpp_namespace = "ferry_rt";
 };
 
 class Backend {
@@ -66,18 +77,47 @@ class Backend {
   virtual ~Backend() = default;
   /// The target this back end generates for.
   virtual auto target() const -> Target = 0;
-  /// The generated sources and build files (not weights.bin or bundle.yaml,
-  /// which are shared), or nullopt with diagnostics.
-  virtual auto Generate(const Lowering& lowering, diag::Sink& sink) const
+  /// The generated sources and build files of a bundle serving `models` (the
+  /// default first): each model's code in its folder, and what serves them
+  /// all. Not weights.bin or bundle.yaml, which are shared. nullopt with diagnostics.
+  virtual auto Generate(std::span<const Lowering> models, diag::Sink& sink) const
       -> std::optional<std::vector<File>> = 0;
 };
 
 /// The back end of `target`, or nullptr when it is not written yet.
 auto FindBackend(Target target) -> std::unique_ptr<Backend>;
 
+/// One model to compile into a bundle.
+struct ModelSource {
+  /// What a request selects it by (`"model": NAME`).
+  std::string name;
+  /// The ONNX file, as diagnostics and bundle.yaml name it.
+  std::string file;
+  std::string_view bytes;
+  /// Its folder under models/ when the bundle serves several models.
+  std::string folder;
+};
+
+/// A compiled bundle: its files, bundle.yaml among them, and what bundle.yaml
+/// says as a Value (`bundle`, `target`, `isa`, and per model its `name`,
+/// `onnx`, `code`, `weights`, `arena_bytes`, `naive_bytes`, `inputs`,
+/// `outputs`), for callers that merge it into their own.
+struct CompiledBundle {
+  std::vector<File> files;
+  support::Value manifest;
+};
+
 /// Model bytes -> a bundle's files: load, optimize, plan memory, generate.
-/// `model_file` names the model in diagnostics. Deterministic: the same
-/// inputs give the same bytes. nullopt with diagnostics on any error (E08xx).
+/// One model's files go to the bundle's root; several models' each to
+/// models/<folder>/, in their own C++ namespace, with their own weights.bin,
+/// and the bundle's programs select one by name (the first by default).
+/// Deterministic: the same inputs give the same bytes. nullopt with
+/// diagnostics on any error (E08xx).
+auto CompileModels(std::span<const ModelSource> models, Target target, Isa isa, diag::Sink& sink)
+    -> std::optional<CompiledBundle>;
+
+/// `ferry compile`'s one-model bundle: CompileModels's files for the model in
+/// `model_file` (which names it in diagnostics), named after the file's stem.
 auto CompileBundle(std::string_view model_file, std::string_view model_bytes, Target target,
                    Isa isa, diag::Sink& sink) -> std::optional<std::vector<File>>;
 

@@ -17,6 +17,8 @@
 #include <set>
 #include <sstream>
 
+#include "compiler/codegen/stages.h"
+
 namespace ferry::codegen {
 namespace {
 
@@ -142,7 +144,7 @@ struct Window {
 class Emitter {
  public:
   Emitter(const Lowering& lowering, diag::Sink& sink)
-      : lowering_(lowering), graph_(lowering.graph), sink_(sink) {}
+      : lowering_(lowering), graph_(lowering.graph), sink_(sink), stages_(DetectStages(graph_)) {}
 
   auto Emit() -> std::optional<std::string> {
     Place();
@@ -808,15 +810,23 @@ class Emitter {
     return true;
   }
 
-  auto TensorInfos(const std::vector<ValueId>& ids) const -> std::string {
+  /// The TensorInfo initializers of the graph's inputs or outputs, with their stages.
+  auto TensorInfos(const std::vector<ValueId>& ids, bool inputs) const -> std::string {
     std::string out;
-    for (ValueId id : ids) {
-      const graph::Value& value = graph_.value(id);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const graph::Value& value = graph_.value(ids[i]);
       std::string dims;
       for (const Dim& dim : value.shape) {
         dims += (dims.empty() ? "" : ", ") + (dim.known() ? std::to_string(dim.size) : "-1");
       }
-      out += "      {" + Quote(value.name) + ", " + DTypeExpr(value.dtype) + ", {" + dims + "}},\n";
+      std::string stage;
+      if (inputs && stages_.image && stages_.image->input == i) stage = ", InputStage::kImage";
+      if (!inputs && std::find(stages_.label_outputs.begin(), stages_.label_outputs.end(), i) !=
+                         stages_.label_outputs.end()) {
+        stage = ",\n       InputStage::kNone, " + StringList(stages_.labels);
+      }
+      out += "      {" + Quote(value.name) + ", " + DTypeExpr(value.dtype) + ", {" + dims + "}" +
+             stage + "},\n";
     }
     return out;
   }
@@ -827,8 +837,9 @@ class Emitter {
                       "#include <cstdint>\n#include <limits>\n#include <memory>\n"
                       "#include <string>\n#include <utility>\n#include <vector>\n\n"
                       "#include \"runtime/kernels.h\"\n"
-                      "#include \"runtime/model.h\"\n#include \"runtime/weights.h\"\n\n"
-                      "namespace ferry_rt {\nnamespace {\n\n";
+                      "#include \"runtime/model.h\"\n#include \"runtime/weights.h\"\n";
+    if (stages_.image) out += "#include \"runtime/image.h\"\n";
+    out += "\nnamespace " + lowering_.cpp_namespace + " {\nnamespace {\n\n";
     out += "constexpr char kWeightsSha256[] = \"" + lowering_.weights_sha256 + "\";\n\n";
     out +=
         "[[maybe_unused]] auto F32Vector(const Weights& weights, const char* name)"
@@ -867,7 +878,10 @@ class Emitter {
         "  auto outputs() const -> const std::vector<TensorInfo>& override {\n"
         "    return outputs_;\n  }\n\n";
     std::vector<std::size_t> word_inputs = WordInputs();
-    if (word_inputs.empty()) {
+    if (stages_.image) {
+      out += "  void Run(const std::vector<Tensor>& given, std::vector<Tensor>& out) override {\n";
+      out += DecodeImages();
+    } else if (word_inputs.empty()) {
       out += "  void Run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {\n";
       out += "    CheckInputs(inputs_, in);\n";
     } else {
@@ -898,16 +912,27 @@ class Emitter {
           Quote(kWordPattern) + ";\n    return a;\n  }()};\n";
       out += "  std::vector<Tensor> words_;\n";
     }
+    if (stages_.image) {
+      const ImageStageFacts& image = *stages_.image;
+      out += "  // The image stage: PNG or JPEG rows -> [rows, " + std::to_string(image.channels) +
+             ", " + std::to_string(image.height) + ", " + std::to_string(image.width) +
+             "] floats in 0..1.\n";
+      out += "  ImageStage image_{" + std::to_string(image.channels) + ", " +
+             std::to_string(image.height) + ", " + std::to_string(image.width) + "};\n";
+      out += "  std::vector<Tensor> decoded_;\n";
+    }
     out += "  // Intermediates, laid out by the memory plan (64-byte aligned offsets).\n";
     out += "  std::vector<unsigned char, AlignedAllocator<unsigned char>> arena_;\n";
-    out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs) + "  };\n";
-    out +=
-        "  const std::vector<TensorInfo> outputs_ = {\n" + TensorInfos(graph_.outputs) + "  };\n";
+    out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs, true) +
+           "  };\n";
+    out += "  const std::vector<TensorInfo> outputs_ = {\n" + TensorInfos(graph_.outputs, false) +
+           "  };\n";
     out += "};\n\n}  // namespace\n\n";
     out += "auto CreateModel(const std::string& weights_path) -> std::unique_ptr<Model> {\n";
     out +=
         "  return std::make_unique<GeneratedModel>(Weights::Load(weights_path, "
-        "kWeightsSha256));\n}\n\n}  // namespace ferry_rt\n";
+        "kWeightsSha256));\n}\n\n}  // namespace " +
+        lowering_.cpp_namespace + "\n";
     return out;
   }
 
@@ -949,12 +974,27 @@ class Emitter {
     return out;
   }
 
+  /// Run's prologue for an image input: string rows (PNG or JPEG files) are
+  /// decoded by the compiled-in image stage; float rows are used as given.
+  static auto DecodeImages() -> std::string {
+    return "    // String rows for the image input: PNG or JPEG files for the image stage.\n"
+           "    const bool images = !given.empty() && given[0].dtype == DType::kString;\n"
+           "    if (images) {\n"
+           "      decoded_.resize(given.size());\n"
+           "      image_.Run(given[0], decoded_[0]);\n"
+           "      for (std::size_t i = 1; i < given.size(); ++i) decoded_[i] = given[i];\n"
+           "    }\n"
+           "    const std::vector<Tensor>& in = images ? decoded_ : given;\n"
+           "    CheckInputs(inputs_, in);\n";
+  }
+
   // scikit-learn's default token pattern (an ECMAScript regex here).
   static constexpr std::string_view kWordPattern = "\\b\\w\\w+\\b";
 
   const Lowering& lowering_;
   const graph::Graph& graph_;
   diag::Sink& sink_;
+  Stages stages_;
   std::map<std::string, std::string> symbols_;
   std::map<ValueId, std::string> pointers_;
   std::map<ValueId, std::string> tensors_;

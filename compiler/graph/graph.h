@@ -118,6 +118,9 @@ struct Graph {
   /// Opset versions of the default and ai.onnx.ml domains (0 when not imported).
   std::int64_t opset = 0;
   std::int64_t ml_opset = 0;
+  /// The model's metadata_props (key -> value; the last of a repeated key wins),
+  /// e.g. "labels": the class names as a JSON array.
+  std::map<std::string, std::string> metadata;
   std::vector<Value> values;
   /// Topologically sorted.
   std::vector<Node> nodes;

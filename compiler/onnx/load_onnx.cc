@@ -280,6 +280,7 @@ auto LoadOnnx(std::string_view file, std::string_view bytes, diag::Sink& sink,
   Graph graph;
   graph.source = std::string(file);
   graph.name = proto.name();
+  for (const auto& entry : model.metadata_props()) graph.metadata[entry.key()] = entry.value();
   if (!ReadOpsets(model, reporter, graph)) return std::nullopt;
 
   Builder builder(reporter, graph);

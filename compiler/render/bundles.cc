@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/codegen/backend.h"
-#include "compiler/render/value.h"
 #include "compiler/support/sha256.h"
+#include "compiler/support/value.h"
 
 namespace ferry::render {
 namespace {
@@ -77,16 +77,10 @@ auto CompiledIsa(const List& isa) -> codegen::Isa {
   return codegen::Isa::kPortable;
 }
 
-// Why a version's bundle holds no generated code, or "" when it does.
+// The back end that generated a bundle's code, as bundle.yaml says it.
 // GPU and FPGA versions carry the CPU back end's code until their own back
 // ends exist (issue 9): the bundle then builds and scores on any machine, and
 // the device back ends are checked against it.
-auto NoCodeReason(const ir::Version& version) -> std::string {
-  if (version.models.size() != 1) return "not generated (one model per generated bundle)";
-  return "";
-}
-
-// The back end that generated a bundle's code, as bundle.yaml says it.
 auto BackendNote(ir::Target target) -> std::string_view {
   switch (target) {
     case ir::Target::Cpu:
@@ -99,30 +93,42 @@ auto BackendNote(ir::Target target) -> std::string_view {
   return "cpu";
 }
 
-// codegen's bundle.yaml without the lines render writes itself (its header
-// comment, bundle, target; model, which `models` says with the bundle's file
-// name): what it adds is the compiled code's facts.
-auto CodegenFacts(std::string_view yaml) -> std::string {
-  std::string out;
-  while (!yaml.empty()) {
-    std::size_t end = yaml.find('\n');
-    std::string_view line = yaml.substr(0, end == std::string_view::npos ? yaml.size() : end + 1);
-    yaml.remove_prefix(line.size());
-    if (line.starts_with("#") || line.starts_with("bundle:") || line.starts_with("target:") ||
-        line.starts_with("model:")) {
-      continue;
+// Merges the model compiler's bundle.yaml into render's: its `isa`, and per
+// model what was compiled. Render's own keys already say which model it is
+// (`onnx` is left out); `select` is the name requests use when it is not the
+// model's (two versions of one model in one bundle).
+void MergeCompiled(const Value& compiled, Value& manifest) {
+  manifest["isa"] = compiled.map().at("isa");
+  List& models = manifest["models"].list();
+  const List& facts = compiled.map().at("models").list();
+  for (std::size_t i = 0; i < models.size() && i < facts.size(); ++i) {
+    for (const auto& [key, value] : facts[i].map()) {
+      if (key == "onnx") continue;
+      if (key == "name") {
+        if (value != models[i]["name"]) models[i]["select"] = value;
+        continue;
+      }
+      models[i][key] = value;
     }
-    out += line;
   }
-  return out;
 }
 
-// Where a model's bytes go inside the bundle: "model.onnx" for the common
-// one-model version, one file per model version otherwise.
-auto ModelFileName(const ir::Version& version, const ir::Model& model,
-                   const ir::ModelVersion& model_version) -> std::string {
-  if (version.models.size() == 1) return "model.onnx";
-  return fmt::format("models/{}-{}.onnx", model.name, model_version.version);
+// What a request selects a model by: its name, or name@version when the
+// version serves two versions of that model.
+auto SelectName(const ir::Project& project, const ir::Version& version, const ir::ModelRef& ref)
+    -> std::string {
+  const ir::Model& model = project.models[ref.model];
+  const auto same_model =
+      std::count_if(version.models.begin(), version.models.end(),
+                    [&](const ir::ModelRef& other) { return other.model == ref.model; });
+  if (same_model == 1) return model.name;
+  return fmt::format("{}@{}", model.name, model.versions[ref.version].version);
+}
+
+// A model version's folder under the bundle's models/ when the bundle
+// serves several (its ONNX file, code and weights).
+auto ModelFolder(const ir::Model& model, const ir::ModelVersion& model_version) -> std::string {
+  return fmt::format("{}-{}", model.name, model_version.version);
 }
 
 }  // namespace
@@ -157,8 +163,8 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
 
   bool complete = true;
   List models;
-  std::string_view compiled_model_path;
-  std::string_view compiled_model_bytes;
+  std::vector<codegen::ModelSource> sources;
+  const bool several = version.models.size() > 1;
   for (const ir::ModelRef& ref : version.models) {
     if (ref.model == ir::kNone || ref.version == ir::kNone) {
       complete = false;
@@ -184,7 +190,8 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
       complete = false;
       continue;
     }
-    const std::string file = ModelFileName(version, model, model_version);
+    const std::string folder = ModelFolder(model, model_version);
+    const std::string file = several ? "models/" + folder + "/model.onnx" : "model.onnx";
     models.push_back(Value::Object({{"name", model.name},
                                     {"version", model_version.version},
                                     {"path", model_version.path},
@@ -192,34 +199,14 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
                                     {"file", file}}));
     bundle.files.push_back(RenderedFile{
         .path = bundle.ref.directory + "/" + file, .contents = bytes->second, .binary = true});
-    compiled_model_path = model_version.path;
-    compiled_model_bytes = bytes->second;
+    sources.push_back(codegen::ModelSource{.name = SelectName(project, version, ref),
+                                           .file = model_version.path,
+                                           .bytes = bytes->second,
+                                           .folder = folder});
   }
   if (!complete) return std::nullopt;
 
   const List cluster_isa = InstructionSets(project, catalog, endpoint);
-  const std::string no_code = NoCodeReason(version);
-  std::string codegen_facts;
-  if (no_code.empty()) {
-    // The model compiler's files; its runtime/ copy is written once, at OUT/runtime.
-    std::optional<std::vector<codegen::File>> files =
-        codegen::CompileBundle(compiled_model_path, compiled_model_bytes, codegen::Target::kCpu,
-                               CompiledIsa(cluster_isa), sink);
-    if (!files) return std::nullopt;
-    for (codegen::File& file : *files) {
-      if (file.path == "bundle.yaml") {
-        codegen_facts = CodegenFacts(file.bytes);
-      } else if (file.path.starts_with("runtime/")) {
-        bundle.runtime.push_back(RenderedFile{
-            .path = file.path, .contents = std::move(file.bytes), .binary = file.binary});
-      } else {
-        bundle.files.push_back(RenderedFile{.path = bundle.ref.directory + "/" + file.path,
-                                            .contents = std::move(file.bytes),
-                                            .binary = file.binary});
-      }
-    }
-  }
-
   Value manifest = Value::Object({
       {"bundle", kBundleFormat},
       {"endpoint", endpoint.name},
@@ -228,10 +215,23 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
       {"cluster_isa", cluster_isa},
       {"models", Value(std::move(models))},
   });
-  if (no_code.empty()) {
+  if (!sources.empty()) {
+    // The model compiler's files; its runtime/ copy is written once, at OUT/runtime,
+    // and its bundle.yaml is merged into this one.
+    std::optional<codegen::CompiledBundle> compiled =
+        codegen::CompileModels(sources, codegen::Target::kCpu, CompiledIsa(cluster_isa), sink);
+    if (!compiled) return std::nullopt;
+    for (codegen::File& file : compiled->files) {
+      if (file.path == "bundle.yaml") continue;
+      std::vector<RenderedFile>& into =
+          file.path.starts_with("runtime/") ? bundle.runtime : bundle.files;
+      std::string path = file.path.starts_with("runtime/") ? std::move(file.path)
+                                                           : bundle.ref.directory + "/" + file.path;
+      into.push_back(RenderedFile{
+          .path = std::move(path), .contents = std::move(file.bytes), .binary = file.binary});
+    }
+    MergeCompiled(compiled->manifest, manifest);
     manifest["backend"] = BackendNote(endpoint.target);
-  } else {
-    manifest["code"] = no_code;
   }
   if (!endpoint.input_sample_json.empty()) {
     manifest["samples"]["input"] = SampleValue(endpoint.input_sample_json);
@@ -239,10 +239,9 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
   if (!endpoint.output_sample_json.empty()) {
     manifest["samples"]["output"] = SampleValue(endpoint.output_sample_json);
   }
-  std::string yaml = "# Rendered by ferry; do not edit.\n" + ToYaml(manifest);
-  if (!codegen_facts.empty()) yaml += "# The compiled model (ferry compile):\n" + codegen_facts;
   bundle.files.push_back(
-      RenderedFile{.path = bundle.ref.directory + "/bundle.yaml", .contents = std::move(yaml)});
+      RenderedFile{.path = bundle.ref.directory + "/bundle.yaml",
+                   .contents = "# Rendered by ferry; do not edit.\n" + ToYaml(manifest)});
 
   std::sort(bundle.files.begin(), bundle.files.end(),
             [](const RenderedFile& a, const RenderedFile& b) { return a.path < b.path; });

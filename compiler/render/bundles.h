@@ -1,12 +1,13 @@
 // Scoring bundles: per endpoint version, bundles/<endpoint>-<version>/ holds
 // what the image's builder stage compiles and the program serves: a
 // bundle.yaml (endpoint, version, target, the cluster's instruction sets, the
-// models, the scoring samples and, for compiled models, the model compiler's
-// facts) and the model files. CPU versions also get the model compiler's
-// output (codegen::CompileBundle: model.cc, weights.bin, CMakeLists.txt),
-// built against the one copy of the scoring runtime at OUT/runtime/. GPU and
-// FPGA versions carry the CPU back end's code as their host reference until
-// their own back ends exist (issue 9).
+// models with the model compiler's facts on each, the scoring samples), the
+// model files and the model compiler's output (codegen::CompileModels:
+// model.cc, models.cc, weights.bin, CMakeLists.txt), built against the one
+// copy of the scoring runtime at OUT/runtime/. A version serving several
+// models has each model's files under models/<model>-<version>/, and its
+// programs select a model by name. GPU and FPGA versions carry the CPU back
+// end's code as their host reference until their own back ends exist (issue 9).
 #pragma once
 
 #include <optional>
@@ -33,7 +34,7 @@ struct Bundle {
 
 /// The bundle of `endpoint`'s version `version`. A model file missing from
 /// `inputs` or whose bytes differ from the manifest's sha256 is E0703, and a
-/// CPU model the compiler refuses is its E08xx; then there is no bundle. Expects resolved
+/// model the compiler refuses is its E08xx; then there is no bundle. Expects resolved
 /// references (Render checks them).
 auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
                   const ir::Endpoint& endpoint, const ir::Version& version,

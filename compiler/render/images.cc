@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "compiler/render/value.h"
 #include "compiler/support/sha256.h"
+#include "compiler/support/value.h"
 
 namespace ferry::render {
 namespace {

@@ -196,14 +196,19 @@ auto ScalingOf(const ir::Cluster& cluster, const ir::Version& version) -> Scalin
   return scaling;
 }
 
-auto ImageOf(const ir::Project& project, std::span<const ImageRef> images,
-             const ir::Endpoint& endpoint, const ir::Version& version) -> std::string {
+auto ImageOf(std::span<const ImageRef> images, const ir::Endpoint& endpoint,
+             const ir::Version& version) -> const ImageRef* {
   for (const ImageRef& image : images) {
-    if (image.endpoint == endpoint.name && image.version == version.name) return image.reference;
+    if (image.endpoint == endpoint.name && image.version == version.name) return &image;
   }
-  const std::string& registry = project.workspace.registry;
-  return fmt::format("{}{}ferry/{}-{}:unbuilt", registry, registry.empty() ? "" : "/",
-                     endpoint.name, version.name);
+  return nullptr;
+}
+
+// Whether every version of `endpoint` has its image in `images`.
+auto HasImages(std::span<const ImageRef> images, const ir::Endpoint& endpoint) -> bool {
+  return std::all_of(
+      endpoint.versions.begin(), endpoint.versions.end(),
+      [&](const ir::Version& version) { return ImageOf(images, endpoint, version) != nullptr; });
 }
 
 // The model versions on cluster `index`, in declaration order, each with a
@@ -215,13 +220,17 @@ auto UnitsOn(const ir::Project& project, ir::Index index, std::span<const ImageR
   const ir::Cluster& cluster = project.clusters[static_cast<std::size_t>(index)];
   std::vector<ModelUnit> units;
   for (const ir::Endpoint& endpoint : project.endpoints) {
-    if (endpoint.cluster != index || !endpoint.traffic_resolved) continue;
+    // An endpoint with a version that has no image is left out whole, as one
+    // whose traffic did not resolve: its split would name a version that cannot run.
+    if (endpoint.cluster != index || !endpoint.traffic_resolved || !HasImages(images, endpoint)) {
+      continue;
+    }
     for (const ir::Version& version : endpoint.versions) {
       units.push_back(ModelUnit{
           .endpoint = &endpoint,
           .version = &version,
           .name = DnsLabel({endpoint.name, version.name}),
-          .image = ImageOf(project, images, endpoint, version),
+          .image = ImageOf(images, endpoint, version)->reference,
           .scaling = ScalingOf(cluster, version),
       });
     }

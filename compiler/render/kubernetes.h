@@ -19,10 +19,10 @@
 namespace ferry::render {
 
 /// Renders every cluster's objects, sorted by path. `images` gives each
-/// endpoint version's image (looked up by endpoint and version); a version
-/// with none gets "<registry>/ferry/<endpoint>-<version>:unbuilt" (unit
-/// tests). Endpoints whose traffic or cluster did not resolve are skipped:
-/// callers run the checks first.
+/// endpoint version's image (looked up by endpoint and version; Render passes
+/// RenderImages's, one per version). Endpoints whose traffic or cluster did
+/// not resolve are skipped (callers run the checks first), and so are
+/// endpoints with a version that has no image in `images`.
 auto RenderKubernetes(const ir::Project& project, const catalog::Catalog& catalog,
                       std::span<const ImageRef> images, diag::Sink& sink)
     -> std::vector<RenderedFile>;

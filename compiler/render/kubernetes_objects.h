@@ -13,7 +13,7 @@
 #include "compiler/diag/diagnostic.h"
 #include "compiler/ir/project.h"
 #include "compiler/render/render.h"
-#include "compiler/render/value.h"
+#include "compiler/support/value.h"
 
 namespace ferry::render::kube {
 

@@ -16,9 +16,16 @@
 #include "compiler/catalog/catalog.h"
 #include "compiler/diag/diagnostic.h"
 #include "compiler/ir/project.h"
-#include "compiler/render/value.h"
+#include "compiler/support/value.h"
 
 namespace ferry::render {
+
+// Render writes every document as support's sorted-key Value.
+using support::List;
+using support::Map;
+using support::ToCanonicalJson;
+using support::ToYaml;
+using support::Value;
 
 struct RenderedFile {
   std::string path;  ///< relative to OUT, '/'-separated

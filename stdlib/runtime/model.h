@@ -1,7 +1,8 @@
 // The ABI between a bundle's generated code and the scoring runtime.
 //
-// Generated code (model.cc) subclasses Model and defines CreateModel; the
-// `score` program and the server only ever see this header. Everything here
+// Generated code (model.cc) subclasses Model and defines CreateModel, and
+// models.cc lists the bundle's models (BundledModels); the `score` program
+// and the server only ever see this header. Everything here
 // is standard C++20 so a bundle builds on a machine that has only the bundle
 // folder (DIR/runtime/ is a copy of stdlib/runtime/).
 #pragma once
@@ -66,11 +67,24 @@ inline auto DTypeName(DType dtype) -> const char* {
   return "?";
 }
 
+/// A pre-processing stage compiled in front of a model input.
+enum class InputStage {
+  kNone,
+  /// Rows may be images (PNG or JPEG; base64 text in JSON, the bytes from a
+  /// server's request body), decoded to the input's [rows, C, H, W] (image.h).
+  kImage,
+};
+
 /// A model input or output as declared by the model; -1 marks the batch dimension.
 struct TensorInfo {
   std::string name;
   DType dtype = DType::kFloat32;
   std::vector<std::int64_t> shape;
+  /// Inputs: the stage that also accepts other rows for this input.
+  InputStage stage = InputStage::kNone;
+  /// Outputs of class indices (int64): the class names, from the model's
+  /// "labels" metadata; scorers report label strings. Empty otherwise.
+  std::vector<std::string> labels;
 };
 
 /// A dense row-major tensor. Exactly one of f32/i64/str holds the data (the
@@ -153,6 +167,34 @@ class Model {
 /// sha256 against the one recorded at compile time) and builds the model.
 /// Throws Error with a message naming the file when it is missing or corrupt.
 auto CreateModel(const std::string& weights_path) -> std::unique_ptr<Model>;
+
+/// One model a bundle serves: the name a request selects it by, its weights
+/// file (relative to the bundle's folder) and its factory (a CreateModel).
+struct BundledModel {
+  const char* name;
+  const char* weights;
+  std::unique_ptr<Model> (*create)(const std::string& weights_path);
+};
+
+/// The bundle's models, the default first; generated (models.cc). A bundle
+/// serving several models compiles each into a namespace of its own, so
+/// their CreateModel functions do not clash.
+auto BundledModels() -> const std::vector<BundledModel>&;
+
+/// The bundle's model called `name`, or the first when `name` is empty.
+/// Throws Error listing the names when there is none of that name. (Inline:
+/// its callers then pull models.cc out of the bundle's library themselves.)
+inline auto FindBundledModel(const std::string& name) -> const BundledModel& {
+  const std::vector<BundledModel>& models = BundledModels();
+  if (models.empty()) throw Error("this bundle serves no model");
+  if (name.empty()) return models.front();
+  std::string names;
+  for (const BundledModel& model : models) {
+    if (model.name == name) return model;
+    names += std::string(names.empty() ? "" : ", ") + "'" + model.name + "'";
+  }
+  throw Error("no model '" + name + "' in this bundle; it serves " + names);
+}
 
 /// Throws Error unless `inputs` match `infos` in count, dtype, rank and every
 /// fixed dimension. Generated Run methods call it first.

@@ -195,6 +195,42 @@ TEST_CASE("ferry golden --check passes on the repository's samples") {
   CHECK(result.out.find(" files match golden\n") != std::string::npos);
 }
 
+TEST_CASE("ferry golden keeps the runtime as a listing of digests that --check still checks") {
+  TempDir dir;
+  Project(dir, kTwoVersions);
+  const std::string samples = dir.path();
+  const std::string golden = dir.path() + "/golden";
+  REQUIRE(RunProcess(kFerry, {"golden", "--update", "--samples", samples, "--golden", golden})
+              .exit_code == 0);
+  // No copy of the runtime: one line per file, as sha256sum writes them.
+  CHECK(!std::filesystem::exists(golden + "/project/runtime"));
+  const std::string listing = ReadWholeFile(golden + "/project/runtime.sha256");
+  const std::string line = "  runtime/model.h\n";
+  const std::size_t at = listing.find(line);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(at >= 64);
+  const std::size_t start = at - 64;
+  CHECK((start == 0 || listing[start - 1] == '\n'));
+  const std::string digest = listing.substr(start, 64);
+  CHECK(digest.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(listing.find("  runtime/bundle/score.cc\n") != std::string::npos);
+
+  // A runtime file whose bytes differ from the golden digest fails the check
+  // until --update, naming the file.
+  std::string changed = listing;
+  changed.replace(start, 64, std::string(64, '0'));
+  dir.Write("golden/project/runtime.sha256", changed);
+  const ProcessResult check =
+      RunProcess(kFerry, {"golden", "--samples", samples, "--golden", golden});
+  CHECK(check.exit_code == 1);
+  CHECK(check.out.find("\n-" + std::string(64, '0') + line + "+" + digest + line) !=
+        std::string::npos);
+  CHECK(RunProcess(kFerry, {"golden", "--update", "--samples", samples, "--golden", golden})
+            .exit_code == 0);
+  CHECK(ReadWholeFile(golden + "/project/runtime.sha256") == listing);
+  CHECK(RunProcess(kFerry, {"golden", "--samples", samples, "--golden", golden}).exit_code == 0);
+}
+
 TEST_CASE("ferry golden --update writes golden files that --check then accepts") {
   TempDir dir;
   Project(dir, kTwoVersions);

@@ -5,7 +5,7 @@
 //
 // Building the runtime takes a minute or two, so the bundles share one CMake
 // project in a fixed temporary folder: the MLP's bundle exactly as generated,
-// the other models' model.cc and weights.bin added to it as further
+// the other models' model.cc, models.cc and weights.bin added to it as further
 // libraries and scorers. Files are rewritten only when their bytes change, so
 // a second run rebuilds nothing.
 #include <doctest/doctest.h>
@@ -63,16 +63,27 @@ TEST_CASE("built CPU bundles score their inputs as ONNX Runtime does") {
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::kAvx2 : Isa::kPortable;
   fs::path root = fs::temp_directory_path() / "ferry-codegen-bundle-test";
   std::string cmake_extra;
+  // Models whose input is an image ([N, 1 or 3, H, W]) link the runtime's image stage.
+  const std::string image_on = "set(FERRY_IMAGE_STAGE ON)";
+  bool image_stage = false;
   for (const std::string& name : models) {
     std::vector<File> files = Compile(name, isa);
     bool main_bundle = name == models.front();
     for (const File& file : files) {
       if (main_bundle) {
         if (file.path != "CMakeLists.txt") WriteIfChanged(root / file.path, file.bytes);
-      } else if (file.path == "model.cc" || file.path == "weights.bin") {
+      } else if (file.path == "model.cc" || file.path == "models.cc" ||
+                 file.path == "weights.bin") {
         WriteIfChanged(root / "models" / name / file.path, file.bytes);
       }
     }
+    bool image_model = false;
+    for (const File& file : files) {
+      if (file.path == "CMakeLists.txt") {
+        image_model = file.bytes.find(image_on) != std::string::npos;
+      }
+    }
+    image_stage |= image_model;
     if (main_bundle) {
       for (const File& file : files) {
         if (file.path == "CMakeLists.txt") cmake_extra = file.bytes;
@@ -81,10 +92,11 @@ TEST_CASE("built CPU bundles score their inputs as ONNX Runtime does") {
     }
     // The same targets as the bundle's own ferry_model and score, named per model.
     std::string block =
-        "\nadd_library(ferry_model_@ STATIC models/@/model.cc)\n"
+        "\nadd_library(ferry_model_@ STATIC models/@/model.cc models/@/models.cc)\n"
         "target_include_directories(ferry_model_@ PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})\n"
         "target_compile_options(ferry_model_@ PRIVATE ${FERRY_ISA_LIST})\n"
-        "target_link_libraries(ferry_model_@ PUBLIC ferry_runtime)\n"
+        "target_link_libraries(ferry_model_@ PUBLIC ferry_runtime" +
+        std::string(image_model ? " ferry_image)\n" : ")\n") +
         "add_executable(score_@ runtime/bundle/score.cc)\n"
         "target_link_libraries(score_@ PRIVATE ferry_model_@)\n"
         "set_target_properties(score_@ PROPERTIES RUNTIME_OUTPUT_DIRECTORY\n"
@@ -93,6 +105,10 @@ TEST_CASE("built CPU bundles score their inputs as ONNX Runtime does") {
       block.replace(at, 1, name);
     }
     cmake_extra += block;
+  }
+  const std::string image_off = "set(FERRY_IMAGE_STAGE OFF)";
+  if (image_stage && cmake_extra.find(image_off) != std::string::npos) {
+    cmake_extra.replace(cmake_extra.find(image_off), image_off.size(), image_on);
   }
   WriteIfChanged(root / "CMakeLists.txt", cmake_extra);
 

@@ -1,11 +1,11 @@
 #include "compiler/render/bundles.h"
 
 #include <doctest/doctest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <string>
 #include <vector>
 
-#include "compiler/render/value.h"
 #include "compiler/support/sha256.h"
 #include "tests/onnx/test_models.h"
 #include "tests/render/project_fixture.h"
@@ -43,13 +43,6 @@ auto Manifest(const std::string& versions, const std::string& scoring = "") -> s
          scoring + "    versions:\n" + versions;
 }
 
-// How the YAML printer writes `text` as a value (digests may be quoted).
-auto YamlScalar(const std::string& text) -> std::string {
-  std::string yaml = ToYaml(Value(text));
-  yaml.pop_back();
-  return yaml;
-}
-
 auto Files() -> std::map<std::string, std::string> {
   return {{"models/r1.onnx", kRanker1}, {"models/r2.onnx", kRanker2}};
 }
@@ -75,70 +68,94 @@ TEST_CASE("RenderBundle writes bundle.yaml and the model file") {
   CHECK(paths ==
         std::vector<std::string>{"bundles/faq-live/CMakeLists.txt", "bundles/faq-live/bundle.yaml",
                                  "bundles/faq-live/model.cc", "bundles/faq-live/model.onnx",
-                                 "bundles/faq-live/weights.bin"});
-  REQUIRE(paths.size() == 5);
+                                 "bundles/faq-live/models.cc", "bundles/faq-live/weights.bin"});
+  REQUIRE(paths.size() == 6);
   CHECK(!bundle->runtime.empty());
   for (const RenderedFile& file : bundle->runtime) CHECK(file.path.starts_with("runtime/"));
   const std::string& yaml = bundle->files[1].contents;
   CHECK(!bundle->files[1].binary);
-  const std::string rendered =
-      "# Rendered by ferry; do not edit.\n"
-      "backend: cpu\n"
-      "bundle: 1\n"
-      "cluster_isa:\n"
-      "- avx2\n"
-      "- sse4.2\n"
-      "endpoint: faq\n"
-      "models:\n"
-      "- file: model.onnx\n"
-      "  name: ranker\n"
-      "  path: models/r1.onnx\n"
-      "  sha256: " +
-      YamlScalar(support::Sha256Hex(kRanker1)) +
-      "\n"
-      "  version: 1\n"
-      "samples:\n"
-      "  input:\n"
-      "    data:\n"
-      "    - - 1.5\n"
-      "      - 2\n"
-      "    flag: true\n"
-      "  output:\n"
-      "    label:\n"
-      "    - \"yes\"\n"
-      "target: cpu\n"
-      "version: live\n"
-      "# The compiled model (ferry compile):\n";
-  CHECK(yaml.starts_with(rendered));
-  // codegen's facts follow once: the ISA picked from the cluster's, best first.
-  CHECK(yaml.find("\nisa: avx2\n") != std::string::npos);
-  CHECK(yaml.find("\nweights: {file: weights.bin, sha256: ") != std::string::npos);
-  CHECK(yaml.find("bundle: 1", 1) == yaml.find("bundle: 1"));
-  CHECK(yaml.find("target: ", yaml.find("target: ") + 1) == std::string::npos);
+  // One document: render's facts with the model compiler's merged in (the ISA
+  // picked from the cluster's, best first; per model its code and weights).
+  CHECK(
+      yaml.starts_with("# Rendered by ferry; do not edit.\n"
+                       "backend: cpu\n"
+                       "bundle: 1\n"
+                       "cluster_isa:\n"
+                       "- avx2\n"
+                       "- sse4.2\n"
+                       "endpoint: faq\n"
+                       "isa: avx2\n"
+                       "models:\n"
+                       "- arena_bytes:\n"));
+  CHECK(yaml.find("\n"
+                  "samples:\n"
+                  "  input:\n"
+                  "    data:\n"
+                  "    - - 1.5\n"
+                  "      - 2\n"
+                  "    flag: true\n"
+                  "  output:\n"
+                  "    label:\n"
+                  "    - \"yes\"\n"
+                  "target: cpu\n"
+                  "version: live\n") != std::string::npos);
+  YAML::Node manifest = YAML::Load(yaml);
+  REQUIRE(manifest["models"].size() == 1);
+  YAML::Node model = manifest["models"][0];
+  CHECK(model["name"].as<std::string>() == "ranker");
+  CHECK(model["version"].as<int>() == 1);
+  CHECK(model["path"].as<std::string>() == "models/r1.onnx");
+  CHECK(model["sha256"].as<std::string>() == support::Sha256Hex(kRanker1));
+  CHECK(model["file"].as<std::string>() == "model.onnx");
+  CHECK(model["code"].as<std::string>() == "model.cc");
+  CHECK(model["weights"]["file"].as<std::string>() == "weights.bin");
+  CHECK(model["weights"]["sha256"].as<std::string>() ==
+        support::Sha256Hex(bundle->files[5].contents));
+  CHECK(model["inputs"].size() == 1);
+  CHECK(!model["onnx"]);
+  CHECK(!model["select"]);
+  CHECK(!manifest["code"]);
   CHECK(bundle->files[3].binary);
   CHECK(bundle->files[3].contents == kRanker1);
-  CHECK(bundle->files[4].binary);
+  CHECK(bundle->files[5].binary);
   std::vector<RenderedFile> hashed = bundle->files;
   hashed.insert(hashed.end(), bundle->runtime.begin(), bundle->runtime.end());
   CHECK(bundle->ref.sha256 == BundleHash(bundle->ref.directory, hashed));
 }
 
-TEST_CASE("A version serving several models gets one file per model version") {
-  const auto compiled = Compile(Manifest("      both: {models: [ranker@1, ranker@2]}\n"), Files());
+TEST_CASE("A version serving several models compiles each into its own folder") {
+  const auto compiled = Compile(Manifest("      both: {models: [ranker@2, ranker@1]}\n"), Files());
   diag::Sink sink;
   const auto bundles =
       RenderBundles(compiled.project, catalog::Catalog::Builtin(), compiled.inputs, sink);
+  CHECK(Codes(sink) == "");
   REQUIRE(bundles.size() == 1);
   std::vector<std::string> paths;
   for (const RenderedFile& file : bundles[0].files) paths.push_back(file.path);
-  CHECK(paths == std::vector<std::string>{"bundles/faq-both/bundle.yaml",
-                                          "bundles/faq-both/models/ranker-1.onnx",
-                                          "bundles/faq-both/models/ranker-2.onnx"});
-  CHECK(bundles[0].files[2].contents == kRanker2);
-  CHECK(bundles[0].files[0].contents.find("- file: models/ranker-2.onnx\n") != std::string::npos);
-  // One model per generated bundle, so no code yet, and bundle.yaml says so.
-  CHECK(bundles[0].files[0].contents.find("code: \"not generated (one model") != std::string::npos);
-  CHECK(bundles[0].runtime.empty());
+  CHECK(paths == std::vector<std::string>{
+                     "bundles/faq-both/CMakeLists.txt", "bundles/faq-both/bundle.yaml",
+                     "bundles/faq-both/models.cc", "bundles/faq-both/models/ranker-1/model.cc",
+                     "bundles/faq-both/models/ranker-1/model.onnx",
+                     "bundles/faq-both/models/ranker-1/weights.bin",
+                     "bundles/faq-both/models/ranker-2/model.cc",
+                     "bundles/faq-both/models/ranker-2/model.onnx",
+                     "bundles/faq-both/models/ranker-2/weights.bin"});
+  REQUIRE(paths.size() == 9);
+  CHECK(bundles[0].files[4].contents == kRanker1);
+  CHECK(bundles[0].files[7].contents == kRanker2);
+  CHECK(!bundles[0].runtime.empty());
+  // Two versions of one model: requests select them as name@version, the
+  // declared first by default.
+  YAML::Node manifest = YAML::Load(bundles[0].files[1].contents);
+  REQUIRE(manifest["models"].size() == 2);
+  CHECK(manifest["models"][0]["select"].as<std::string>() == "ranker@2");
+  CHECK(manifest["models"][0]["file"].as<std::string>() == "models/ranker-2/model.onnx");
+  CHECK(manifest["models"][0]["code"].as<std::string>() == "models/ranker-2/model.cc");
+  CHECK(manifest["models"][1]["weights"]["file"].as<std::string>() ==
+        "models/ranker-1/weights.bin");
+  const std::string& table = bundles[0].files[2].contents;
+  CHECK(table.find("{\"ranker@2\", \"models/ranker-2/weights.bin\"") <
+        table.find("{\"ranker@1\", \"models/ranker-1/weights.bin\""));
 }
 
 TEST_CASE("BundleHash covers every byte and path, not the folder's name or the files' order") {

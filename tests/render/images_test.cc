@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "compiler/render/bundles.h"
-#include "compiler/render/value.h"
 #include "compiler/support/sha256.h"
+#include "compiler/support/value.h"
 #include "tests/onnx/test_models.h"
 #include "tests/render/project_fixture.h"
 

@@ -1,7 +1,15 @@
 // bin/score: scores JSON rows with the bundle's model, or benchmarks it.
-//   score [--weights PATH] < {"data": [[...], ...]}   -> {"outputs": {"NAME": [...]}}
-//   score --bench N [--batch B] [--weights PATH]       -> median_us=… p99_us=… n=N batch=B
-// The weights default to ../weights.bin next to this program (the bundle layout).
+//   score [--model NAME] [--weights PATH] < {"data": [[...], ...]}
+//     -> {"outputs": {"NAME": [...]}}
+//   score --bench N [--batch B] [--model NAME] [--weights PATH]
+//     -> median_us=… p99_us=… n=N batch=B
+// A bundle serving several models scores the one the request's "model" key
+// names, else --model's, else the first. The weights default to the model's
+// file in the bundle next to this program (../weights.bin for one model).
+// A model with an image stage also takes one base64 PNG or JPEG string per
+// row ({"data": ["iVBOR..."]}). Outputs of class indices with labels are
+// written as the label strings, their indices under "class_ids":
+//   {"outputs": {"classes": [["horse", ...]], ...}, "class_ids": {"classes": [[7, ...]]}}
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,11 +31,23 @@ using ferry_rt::Error;
 using ferry_rt::Tensor;
 using ferry_rt::TensorInfo;
 
-auto DefaultWeights(const char* argv0) -> std::string {
+auto DefaultWeights(const char* argv0, const std::string& in_bundle) -> std::string {
   std::string self = argv0;
   auto slash = self.rfind('/');
   std::string dir = slash == std::string::npos ? "." : self.substr(0, slash);
-  return dir + "/../weights.bin";
+  return dir + "/../" + in_bundle;
+}
+
+// The request's "model" key, "" when it has none.
+auto RequestedModel(const std::string& text) -> std::string {
+  ferry_rt::json::Value doc = ferry_rt::json::Parse(text);
+  if (doc.kind != ferry_rt::json::Value::Kind::kObject) return "";
+  auto found = doc.object.find("model");
+  if (found == doc.object.end()) return "";
+  if (found->second.kind != ferry_rt::json::Value::Kind::kString) {
+    throw Error("\"model\" must be a model's name");
+  }
+  return found->second.string;
 }
 
 // The input tensor's shape for `rows` rows of `per_row` values each: the
@@ -77,12 +97,41 @@ void Flatten(const ferry_rt::json::Value& value, Tensor& out) {
   }
 }
 
+// Image rows: one string each, as the row or a row of one string.
+auto ImageRows(const TensorInfo& info, const ferry_rt::json::Value& rows) -> Tensor {
+  using Kind = ferry_rt::json::Value::Kind;
+  Tensor tensor;
+  tensor.dtype = DType::kString;
+  for (const auto& row : rows.array) {
+    const ferry_rt::json::Value* item = &row;
+    if (row.kind == Kind::kArray && row.array.size() == 1) item = &row.array[0];
+    if (item->kind != Kind::kString) {
+      throw Error("input '" + info.name + "': give every row as numbers or every row as one " +
+                  "base64 image string, not both");
+    }
+    tensor.str.push_back(item->string);
+  }
+  if (tensor.str.empty()) throw Error("\"data\" has no rows");
+  tensor.shape = {static_cast<std::int64_t>(tensor.str.size())};
+  return tensor;
+}
+
+// Whether the first value in `value` (depth first) is a string.
+auto FirstIsString(const ferry_rt::json::Value& value) -> bool {
+  using Kind = ferry_rt::json::Value::Kind;
+  if (value.kind == Kind::kArray) return !value.array.empty() && FirstIsString(value.array[0]);
+  return value.kind == Kind::kString;
+}
+
 auto ReadInput(const TensorInfo& info, const std::string& text) -> Tensor {
   ferry_rt::json::Value doc = ferry_rt::json::Parse(text);
   auto found = doc.object.find("data");
   if (doc.kind != ferry_rt::json::Value::Kind::kObject || found == doc.object.end() ||
       found->second.kind != ferry_rt::json::Value::Kind::kArray) {
     throw Error("expected {\"data\": [row, ...]} on stdin");
+  }
+  if (info.stage == ferry_rt::InputStage::kImage && FirstIsString(found->second)) {
+    return ImageRows(info, found->second);
   }
   Tensor tensor;
   tensor.dtype = info.dtype;
@@ -113,12 +162,39 @@ void Nested(std::string& out, const std::vector<std::int64_t>& shape, std::size_
   out += ']';
 }
 
+// An output of class indices with its labels: the label strings.
+void WriteLabels(std::string& out, const TensorInfo& info, const Tensor& t) {
+  std::int64_t index = 0;
+  Nested(out, t.shape, 0, index, [&info, &t](std::string& s, std::int64_t at) {
+    const std::int64_t id = t.i64[static_cast<std::size_t>(at)];
+    if (id < 0 || id >= std::ssize(info.labels)) {
+      throw Error("output '" + info.name + "': class index " + std::to_string(id) +
+                  " is outside the model's " + std::to_string(info.labels.size()) + " labels");
+    }
+    s += ferry_rt::json::Quote(info.labels[static_cast<std::size_t>(id)]);
+  });
+}
+
+auto HasLabels(const TensorInfo& info, const Tensor& t) -> bool {
+  return !info.labels.empty() && t.dtype == DType::kInt64;
+}
+
 auto WriteOutputs(const std::vector<TensorInfo>& infos, const std::vector<Tensor>& outputs)
     -> std::string {
   std::string out = "{\"outputs\": {";
+  std::string class_ids;
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& t = outputs[i];
-    out += (i ? ", " : "") + ferry_rt::json::Quote(infos[i].name) + ": ";
+    const std::string key = ferry_rt::json::Quote(infos[i].name) + ": ";
+    out += (i ? ", " : "") + key;
+    if (HasLabels(infos[i], t)) {
+      WriteLabels(out, infos[i], t);
+      class_ids += (class_ids.empty() ? "" : ", ") + key;
+      std::int64_t index = 0;
+      Nested(class_ids, t.shape, 0, index,
+             [&t](std::string& s, std::int64_t at) { s += std::to_string(t.i64[at]); });
+      continue;
+    }
     std::int64_t index = 0;
     Nested(out, t.shape, 0, index, [&t](std::string& s, std::int64_t at) {
       switch (t.dtype) {
@@ -134,7 +210,9 @@ auto WriteOutputs(const std::vector<TensorInfo>& infos, const std::vector<Tensor
       }
     });
   }
-  return out + "}}\n";
+  out += "}";
+  if (!class_ids.empty()) out += ", \"class_ids\": {" + class_ids + "}";
+  return out + "}\n";
 }
 
 auto SyntheticInput(const TensorInfo& info, std::int64_t batch) -> Tensor {
@@ -189,15 +267,16 @@ auto Bench(ferry_rt::Model& model, std::int64_t n, std::int64_t batch) -> int {
 
 auto Usage() -> int {
   std::fprintf(stderr,
-               "usage: score [--weights PATH] < {\"data\": [[...], ...]}\n"
-               "       score --bench N [--batch B] [--weights PATH]\n");
+               "usage: score [--model NAME] [--weights PATH] < {\"data\": [[...], ...]}\n"
+               "       score --bench N [--batch B] [--model NAME] [--weights PATH]\n");
   return 2;
 }
 
 }  // namespace
 
 auto main(int argc, char** argv) -> int {
-  std::string weights = DefaultWeights(argv[0]);
+  std::string weights;
+  std::string model_name;
   std::int64_t bench = 0;
   std::int64_t batch = 1;
   for (int i = 1; i < argc; ++i) {
@@ -210,15 +289,22 @@ auto main(int argc, char** argv) -> int {
       bench = std::atoll(value);
     } else if (arg == "--batch" && (value = next())) {
       batch = std::atoll(value);
+    } else if (arg == "--model" && (value = next())) {
+      model_name = value;
     } else {
       return Usage();
     }
   }
   if (bench < 0 || batch < 1) return Usage();
   try {
-    std::unique_ptr<ferry_rt::Model> model = ferry_rt::CreateModel(weights);
+    std::string text;
+    if (bench == 0) text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    const std::string requested = bench == 0 ? RequestedModel(text) : "";
+    const ferry_rt::BundledModel& chosen =
+        ferry_rt::FindBundledModel(requested.empty() ? model_name : requested);
+    if (weights.empty()) weights = DefaultWeights(argv[0], chosen.weights);
+    std::unique_ptr<ferry_rt::Model> model = chosen.create(weights);
     if (bench > 0) return Bench(*model, bench, batch);
-    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     if (model->inputs().size() != 1) throw Error("score reads one input; the model has more");
     std::vector<Tensor> inputs = {ReadInput(model->inputs()[0], text)};
     std::vector<Tensor> outputs;

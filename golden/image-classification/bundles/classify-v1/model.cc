@@ -10,6 +10,7 @@
 #include "runtime/kernels.h"
 #include "runtime/model.h"
 #include "runtime/weights.h"
+#include "runtime/image.h"
 
 namespace ferry_rt {
 namespace {
@@ -69,7 +70,15 @@ class GeneratedModel final : public Model {
     return outputs_;
   }
 
-  void Run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {
+  void Run(const std::vector<Tensor>& given, std::vector<Tensor>& out) override {
+    // String rows for the image input: PNG or JPEG files for the image stage.
+    const bool images = !given.empty() && given[0].dtype == DType::kString;
+    if (images) {
+      decoded_.resize(given.size());
+      image_.Run(given[0], decoded_[0]);
+      for (std::size_t i = 1; i < given.size(); ++i) decoded_[i] = given[i];
+    }
+    const std::vector<Tensor>& in = images ? decoded_ : given;
     CheckInputs(inputs_, in);
     const std::int64_t batch = in[0].shape.empty() ? 1 : in[0].shape[0];
     (void)batch;
@@ -224,14 +233,18 @@ class GeneratedModel final : public Model {
   [[maybe_unused]] const float* w_fc_weight;
   [[maybe_unused]] const float* w_fc_bias;
   [[maybe_unused]] const std::int64_t* w_k;
+  // The image stage: PNG or JPEG rows -> [rows, 3, 32, 32] floats in 0..1.
+  ImageStage image_{3, 32, 32};
+  std::vector<Tensor> decoded_;
   // Intermediates, laid out by the memory plan (64-byte aligned offsets).
   std::vector<unsigned char, AlignedAllocator<unsigned char>> arena_;
   const std::vector<TensorInfo> inputs_ = {
-      {"image", DType::kFloat32, {-1, 3, 32, 32}},
+      {"image", DType::kFloat32, {-1, 3, 32, 32}, InputStage::kImage},
   };
   const std::vector<TensorInfo> outputs_ = {
       {"scores", DType::kFloat32, {-1, 3}},
-      {"classes", DType::kInt64, {-1, 3}},
+      {"classes", DType::kInt64, {-1, 3},
+       InputStage::kNone, {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}},
   };
 };
 
