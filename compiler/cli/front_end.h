@@ -1,6 +1,6 @@
-// What the commands that read a manifest share (check, render, later plan
-// and diff): the PATH argument, the diagnostic output options, compiling the
-// manifest and printing what the stages reported.
+// What the commands that read a manifest share (check, render, golden, later
+// plan): the PATH argument, the diagnostic output options and printing what
+// the stages reported. Compiling and rendering is driver/render.h.
 #pragma once
 
 #include <optional>
@@ -11,9 +11,6 @@
 #include "compiler/cli/cli.h"
 #include "compiler/diag/diagnostic.h"
 #include "compiler/diag/print.h"
-#include "compiler/driver/compile.h"
-#include "compiler/render/render.h"
-#include "compiler/support/file_system.h"
 
 namespace ferry::cli {
 
@@ -36,18 +33,5 @@ auto ManifestArgument(const ParsedArgs& parsed, const Io& io, std::string_view c
 /// source lines from `sources`, JSON or SARIF to stdout.
 void PrintDiagnostics(const diag::Sink& sink, const diag::SourceMap& sources,
                       const DiagnosticOutput& output, const Io& io);
-
-/// A manifest compiled, checked and rendered (render, golden and diff share this).
-struct RenderRun {
-  diag::SourceMap sources;
-  std::optional<ir::Project> project;  ///< when the manifest loaded (even with check errors)
-  render::RenderResult result;         ///< empty when compiling or checking reported errors
-};
-
-/// Compiles and checks the manifest at `manifest_path`; when that reports no
-/// error, reads the model files it names through `fs` and renders it.
-auto CompileAndRender(const support::FileSystem& fs, const std::string& manifest_path,
-                      diag::Sink& sink,
-                      const catalog::Catalog& catalog = catalog::Catalog::Builtin()) -> RenderRun;
 
 }  // namespace ferry::cli

@@ -15,6 +15,7 @@
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands.h"
 #include "compiler/cli/front_end.h"
+#include "compiler/driver/render.h"
 #include "compiler/cli/output_folder.h"
 #include "compiler/support/sha256.h"
 #include "compiler/support/unified_diff.h"
@@ -154,7 +155,7 @@ auto RunSample(const Options& options, const std::string& name, const Io& io, Ta
   diag::Sink sink;
   const std::string manifest =
       support::JoinPath(support::JoinPath(options.samples, name), "ferry.yaml");
-  const RenderRun run = CompileAndRender(io.fs, manifest, sink);
+  const driver::RenderRun run = driver::CompileAndRender(io.fs, manifest, sink);
   if (sink.HasErrors()) {
     PrintDiagnostics(sink, run.sources, {.format = "text", .quiet = true}, io);
     io.err << "ferry golden: sample '" << name << "' does not render\n";

@@ -10,6 +10,7 @@
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands.h"
 #include "compiler/cli/front_end.h"
+#include "compiler/driver/render.h"
 #include "compiler/cli/output_folder.h"
 #include "compiler/render/render.h"
 
@@ -57,7 +58,7 @@ auto RunRender(std::span<const std::string> args, const Io& io) -> int {
   if (out.empty()) return UsageError(io, "render", "missing the output folder: -o OUT");
 
   diag::Sink sink;
-  RenderRun run = CompileAndRender(io.fs, *path, sink);
+  driver::RenderRun run = driver::CompileAndRender(io.fs, *path, sink);
   const DiagnosticOutput output = ReadDiagnosticOutput(parsed, io);
   PrintDiagnostics(sink, run.sources, output, io);
   if (sink.HasErrors()) {

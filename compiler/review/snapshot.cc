@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "compiler/cli/front_end.h"
+#include "compiler/driver/render.h"
 
 namespace ferry::review {
 
@@ -16,7 +16,7 @@ auto TakeSnapshot(const support::FileSystem& fs, const std::string& manifest_pat
   snapshot.manifest_found = fs.Read(manifest_path).has_value();
   if (!snapshot.manifest_found) return snapshot;
   diag::Sink sink;
-  cli::RenderRun run = cli::CompileAndRender(fs, manifest_path, sink, catalog);
+  driver::RenderRun run = driver::CompileAndRender(fs, manifest_path, sink, catalog);
   snapshot.project = std::move(run.project);
   snapshot.diagnostics = sink.Sorted();
   snapshot.sources = std::move(run.sources);
