@@ -111,6 +111,8 @@ class TreeEnsemble {
     float weight = 0;
   };
   auto FindLeaf(std::int32_t root, const float* row) const -> const Leaf&;
+  /// One target, SUM or AVERAGE: tree-major over blocks of rows (same sums, same order).
+  void RegressOneTarget(const float* x, std::int64_t rows, float* y) const;
   void Aggregate(const float* row, float* scores, std::uint8_t* has_score) const;
 
   std::vector<Node> nodes_;
@@ -125,6 +127,7 @@ class TreeEnsemble {
   bool classifier_ = false;
   bool binary_ = false;
   bool weights_positive_ = true;
+  bool all_leq_ = false;  // every branch is BRANCH_LEQ without a missing-value track
   std::vector<std::int64_t> labels_i64_;
   std::vector<std::string> labels_str_;
 };

@@ -134,6 +134,9 @@ TreeEnsemble::TreeEnsemble(const TreeEnsembleAttributes& a, std::int64_t feature
       children.insert(found->second);
     }
   }
+  all_leq_ = std::all_of(nodes_.begin(), nodes_.end(), [](const Node& n) {
+    return n.mode == kLeaf || (n.mode == kLeq && n.missing_true == 0);
+  });
   // Roots: per tree (in order of first appearance), the first node no one points to.
   std::set<std::int64_t> seen;
   for (std::size_t i = 0; i < count; ++i) {
@@ -214,7 +217,68 @@ void TreeEnsemble::Aggregate(const float* row, float* scores, std::uint8_t* has_
   }
 }
 
+void TreeEnsemble::RegressOneTarget(const float* x, std::int64_t rows, float* y) const {
+  // Rows in blocks, trees outer: one tree's nodes stay hot while the block walks
+  // it, and four independent walks at a time overlap their load latencies. Each
+  // row still adds its leaves in tree order, so the sums match Aggregate's.
+  constexpr std::int64_t kBlock = 64;
+  constexpr std::int64_t kLanes = 4;
+  float acc[kBlock];
+  const Node* nodes = nodes_.data();
+  for (std::int64_t first = 0; first < rows; first += kBlock) {
+    std::int64_t count = std::min(kBlock, rows - first);
+    const float* block = x + first * features_;
+    std::fill(acc, acc + count, 0.0F);
+    for (std::int32_t root : roots_) {
+      auto add_leaf = [&](std::int64_t r, std::int32_t at) {
+        const Leaf& leaf = leaves_[-1 - nodes[at].true_child];
+        for (std::int32_t w = leaf.first_weight; w < leaf.first_weight + leaf.weight_count; ++w) {
+          acc[r] += weights_[w].weight;
+        }
+      };
+      std::int64_t r = 0;
+      if (all_leq_) {
+        for (; r + kLanes <= count; r += kLanes) {
+          std::int32_t at[kLanes];
+          const float* row[kLanes];
+          for (std::int64_t k = 0; k < kLanes; ++k) {
+            at[k] = root;
+            row[k] = block + (r + k) * features_;
+          }
+          for (bool moved = true; moved;) {
+            moved = false;
+            for (std::int64_t k = 0; k < kLanes; ++k) {
+              const Node& node = nodes[at[k]];
+              if (node.mode == kLeaf) continue;
+              moved = true;
+              at[k] = row[k][node.feature] <= node.value ? node.true_child : node.false_child;
+            }
+          }
+          for (std::int64_t k = 0; k < kLanes; ++k) add_leaf(r + k, at[k]);
+        }
+      }
+      for (; r < count; ++r) {
+        const Leaf& leaf = FindLeaf(root, block + r * features_);
+        for (std::int32_t w = leaf.first_weight; w < leaf.first_weight + leaf.weight_count; ++w) {
+          acc[r] += weights_[w].weight;
+        }
+      }
+    }
+    for (std::int64_t r = 0; r < count; ++r) {
+      float v = acc[r];
+      if (aggregate_ == kAverage) v /= static_cast<float>(roots_.size());
+      if (base_values_.size() == 1) v += base_values_[0];
+      if (post_ == PostTransform::kProbit) ApplyPostTransform(&v, 1, 1, post_);
+      y[first + r] = v;
+    }
+  }
+}
+
 void TreeEnsemble::Regress(const float* x, std::int64_t rows, float* y) const {
+  if (targets_ == 1 && (aggregate_ == kSum || aggregate_ == kAverage)) {
+    RegressOneTarget(x, rows, y);
+    return;
+  }
   std::vector<std::uint8_t> has(static_cast<std::size_t>(targets_));
   for (std::int64_t r = 0; r < rows; ++r) {
     float* out = y + r * targets_;
