@@ -1,6 +1,7 @@
 // Micro-benchmark of the runtime's dense kernels on the shapes bench/bundle's
 // models use: every distinct convolution of ResNet-18 and the small CNN, and
-// the MLP's GEMMs, at batch 1 (and 32 for the GEMMs), in thread CPU time.
+// the MLP's and the CNN's dense-layer GEMMs, at batch 1 (and 32 for the GEMMs), in
+// thread CPU time.
 // Weights live in a parsed weights file, as in a bundle, so the kernels'
 // caches of packed or transformed weights apply. Prints median microseconds
 // and GFLOP/s per shape (Winograd's counted as the direct convolution's).
@@ -132,9 +133,11 @@ auto main(int argc, char** argv) -> int {
   };
   for (std::int64_t batch : {1, 32}) {
     for (GemmShape g :
-         {GemmShape{batch, 256, 64}, GemmShape{batch, 256, 256}, GemmShape{batch, 10, 256}}) {
+         {GemmShape{batch, 256, 64}, GemmShape{batch, 256, 256}, GemmShape{batch, 10, 256},
+          GemmShape{batch, 128, 3136}}) {
       char name[64];
-      std::snprintf(name, sizeof name, "mlp gemm %ldx%ldx%ld", static_cast<long>(g.m),
+      std::snprintf(name, sizeof name, "%s gemm %ldx%ldx%ld", g.k == 3136 ? "cnn" : "mlp",
+                    static_cast<long>(g.m),
                     static_cast<long>(g.n), static_cast<long>(g.k));
       if (!filter.empty() && std::string(name).find(filter) == std::string::npos) continue;
       std::vector<float> a = Random(static_cast<std::size_t>(g.m * g.k), 4);

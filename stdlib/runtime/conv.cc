@@ -404,12 +404,111 @@ void WinogradConv(const float* x, const float* w, const float* bias, float* y, c
   }
 }
 
+// A 3x3, stride-1 convolution of one input channel (a network's first layer
+// on grey images): im2col would pack 9 copies of the image for a K = 9 GEMM,
+// so instead each output row is 9 FMAs per 8 outputs over a padded copy of
+// the image, the sums held in registers. Taps add in the GEMM's order (kh, kw),
+// then the bias, then the activation.
+auto UseDirectSingleChannel(const ConvParams& p) -> bool {
+  return p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.dilation_h == 1 && p.dilation_w == 1 && p.group == 1 && p.in_channels == 1;
+}
+
+// Output channels [co, co + C) of one image from its padded copy: C independent
+// sums per vector, so that the FMA latency is hidden and each load serves C.
+template <int C>
+void DirectSingleChannelBlock(const float* padded, std::int64_t width, const float* w,
+                              const float* bias, float* y, std::int64_t co, const ConvParams& p,
+                              bool vector_relu) {
+  const std::int64_t plane = p.out_h * p.out_w;
+  for (std::int64_t oh = 0; oh < p.out_h; ++oh) {
+    const float* r0 = padded + oh * width;
+    const float* r1 = r0 + width;
+    const float* r2 = r1 + width;
+    std::int64_t j = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    // The row's last 8 outputs overlap the previous vector rather than going
+    // scalar (the same sums, stored twice).
+    for (; j < p.out_w && p.out_w >= 8; j += 8) {
+      if (j + 8 > p.out_w) j = p.out_w - 8;
+      const __m256 in[9] = {
+          _mm256_loadu_ps(r0 + j), _mm256_loadu_ps(r0 + j + 1), _mm256_loadu_ps(r0 + j + 2),
+          _mm256_loadu_ps(r1 + j), _mm256_loadu_ps(r1 + j + 1), _mm256_loadu_ps(r1 + j + 2),
+          _mm256_loadu_ps(r2 + j), _mm256_loadu_ps(r2 + j + 1), _mm256_loadu_ps(r2 + j + 2)};
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        const float* wc = w + (co + c) * 9;
+        __m256 s = _mm256_mul_ps(_mm256_broadcast_ss(wc), in[0]);
+#pragma GCC unroll 8
+        for (int t = 1; t < 9; ++t) s = _mm256_fmadd_ps(_mm256_broadcast_ss(wc + t), in[t], s);
+        if (bias != nullptr) s = _mm256_add_ps(s, _mm256_set1_ps(bias[co + c]));
+        if (vector_relu) s = _mm256_max_ps(s, _mm256_setzero_ps());
+        _mm256_storeu_ps(y + (co + c) * plane + oh * p.out_w + j, s);
+      }
+    }
+#endif
+    for (; j < p.out_w; ++j) {
+      for (int c = 0; c < C; ++c) {
+        const float* wc = w + (co + c) * 9;
+        float s = wc[0] * r0[j];
+        s = std::fma(wc[1], r0[j + 1], s);
+        s = std::fma(wc[2], r0[j + 2], s);
+        s = std::fma(wc[3], r1[j], s);
+        s = std::fma(wc[4], r1[j + 1], s);
+        s = std::fma(wc[5], r1[j + 2], s);
+        s = std::fma(wc[6], r2[j], s);
+        s = std::fma(wc[7], r2[j + 1], s);
+        s = std::fma(wc[8], r2[j + 2], s);
+        y[(co + c) * plane + oh * p.out_w + j] = bias != nullptr ? s + bias[co + c] : s;
+      }
+    }
+  }
+}
+
+void DirectSingleChannelConv(const float* x, const float* w, const float* bias, float* y,
+                             const ConvParams& p, Activation act) {
+  const std::int64_t width = p.out_w + 2;  // = pad_left + in_w + pad_right
+  const std::int64_t height = p.out_h + 2;
+  float* padded = detail::Scratch(1, static_cast<std::size_t>(height * width));
+  const std::int64_t plane = p.out_h * p.out_w;
+#if defined(__AVX2__) && defined(__FMA__)
+  // Rows of 8 or more go through the vector loop alone, which applies a ReLU itself.
+  const bool vector_relu = act.kind == ActivationKind::kRelu && p.out_w >= 8;
+#else
+  const bool vector_relu = false;
+#endif
+  for (std::int64_t b = 0; b < p.batch; ++b) {
+    const float* image = x + b * p.in_h * p.in_w;
+    for (std::int64_t r = 0; r < height; ++r) {
+      std::int64_t ih = r - p.pad_top;
+      float* row = padded + r * width;
+      for (std::int64_t c = 0; c < width; ++c) {
+        std::int64_t iw = c - p.pad_left;
+        row[c] = ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w ? image[ih * p.in_w + iw] : 0.0F;
+      }
+    }
+    float* yb = y + b * p.out_channels * plane;
+    std::int64_t co = 0;
+    for (; co + 4 <= p.out_channels; co += 4) {
+      DirectSingleChannelBlock<4>(padded, width, w, bias, yb, co, p, vector_relu);
+    }
+    for (; co < p.out_channels; ++co) {
+      DirectSingleChannelBlock<1>(padded, width, w, bias, yb, co, p, vector_relu);
+    }
+    if (!vector_relu) ApplyActivation(yb, p.out_channels * plane, act);
+  }
+}
+
 }  // namespace
 
 void Conv(const float* x, const float* w, const float* bias, float* y, const ConvParams& p,
           Activation act) {
   if (UseWinograd(p)) {
     WinogradConv(x, w, bias, y, p, act);
+    return;
+  }
+  if (UseDirectSingleChannel(p)) {
+    DirectSingleChannelConv(x, w, bias, y, p, act);
     return;
   }
   std::int64_t in_group = p.in_channels / p.group;

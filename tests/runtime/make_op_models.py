@@ -136,7 +136,13 @@ def main():
             ("conv_3x3_dilated", [1, 16, 12, 12], [16, 16, 3, 3], [2, 2, 2, 2], [1, 1], [2, 2],
              1, False, [1, 16, 12, 12]),
             ("conv_3x3_grouped", [1, 32, 8, 8], [32, 16, 3, 3], [1, 1, 1, 1], [1, 1], [1, 1], 2,
-             False, [1, 32, 8, 8])]:
+             False, [1, 32, 8, 8]),
+            # One input channel (a gray image's first layer): the direct 3x3 path, with
+            # output channels not a multiple of 4 and rows not a multiple of 8 wide.
+            ("conv_1ch_3x3_relu", [2, 1, 13, 21], [6, 1, 3, 3], [1, 1, 1, 1], [1, 1], [1, 1], 1,
+             True, [2, 6, 13, 21]),
+            ("conv_1ch_3x3_narrow", [1, 1, 7, 5], [4, 1, 3, 3], [0, 2, 1, 0], [1, 1], [1, 1], 1,
+             False, [1, 4, 6, 5])]:
         conv_out = "T" if relu else "Y"
         nodes = [helper.make_node("Conv", ["X", "W", "B"], [conv_out], pads=pads, strides=strides,
                                   dilations=dilations, group=group,

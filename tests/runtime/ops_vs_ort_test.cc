@@ -326,6 +326,10 @@ TEST_SUITE("ort") {
          2,
          false,
          {1, 32, 8, 8}},
+        {"conv_1ch_3x3_relu", {2, 1, 13, 21}, {6, 1, 3, 3}, 1, 1, 1, 1, 1, 1, 1, true,
+         {2, 6, 13, 21}},
+        {"conv_1ch_3x3_narrow", {1, 1, 7, 5}, {4, 1, 3, 3}, 0, 2, 1, 0, 1, 1, 1, false,
+         {1, 4, 6, 5}},
     };
     unsigned seed = 100;
     for (const Case& c : cases) {
