@@ -11,6 +11,25 @@
 
 namespace ferry::review::detail {
 
+/// The declaration called `name` in `items`, or nullptr (declarations are
+/// few: a scan is enough).
+template <typename T>
+auto FindNamed(const std::vector<T>& items, std::string_view name) -> const T* {
+  for (const T& item : items) {
+    if (item.name == name) return &item;
+  }
+  return nullptr;
+}
+inline auto FindEndpoint(const ir::Project& project, std::string_view name) -> const ir::Endpoint* {
+  return FindNamed(project.endpoints, name);
+}
+inline auto FindVersion(const ir::Endpoint& endpoint, std::string_view name) -> const ir::Version* {
+  return FindNamed(endpoint.versions, name);
+}
+inline auto FindCluster(const ir::Project& project, std::string_view name) -> const ir::Cluster* {
+  return FindNamed(project.clusters, name);
+}
+
 /// Which BASE declaration a HEAD declaration continues, by name or by a
 /// detected rename: old name -> new name for endpoints and, per endpoint
 /// (keyed by its HEAD name), for versions.

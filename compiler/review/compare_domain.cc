@@ -272,13 +272,6 @@ auto EndpointIdentity(const ir::Endpoint& endpoint, const ir::Project& project) 
   return fields;
 }
 
-auto FindEndpoint(const ir::Project& project, std::string_view name) -> const ir::Endpoint* {
-  for (const ir::Endpoint& endpoint : project.endpoints) {
-    if (endpoint.name == name) return &endpoint;
-  }
-  return nullptr;
-}
-
 void CompareProjectFields(const ir::Project& base, const ir::Project& head,
                           std::vector<DomainChange>& out) {
   const Fields base_project = {{"name", base.name},

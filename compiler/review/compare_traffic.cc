@@ -10,13 +10,6 @@
 namespace ferry::review::detail {
 namespace {
 
-auto FindEndpoint(const ir::Project& project, std::string_view name) -> const ir::Endpoint* {
-  for (const ir::Endpoint& endpoint : project.endpoints) {
-    if (endpoint.name == name) return &endpoint;
-  }
-  return nullptr;
-}
-
 auto Share(const ir::Endpoint* endpoint, std::string_view version) -> std::optional<double> {
   if (endpoint == nullptr || !endpoint->traffic_resolved) return std::nullopt;
   for (const ir::Version& v : endpoint->versions) {

@@ -10,27 +10,6 @@
 namespace ferry::review::detail {
 namespace {
 
-auto FindEndpoint(const ir::Project& project, std::string_view name) -> const ir::Endpoint* {
-  for (const ir::Endpoint& endpoint : project.endpoints) {
-    if (endpoint.name == name) return &endpoint;
-  }
-  return nullptr;
-}
-
-auto FindVersion(const ir::Endpoint& endpoint, std::string_view name) -> const ir::Version* {
-  for (const ir::Version& version : endpoint.versions) {
-    if (version.name == name) return &version;
-  }
-  return nullptr;
-}
-
-auto FindCluster(const ir::Project& project, std::string_view name) -> const ir::Cluster* {
-  for (const ir::Cluster& cluster : project.clusters) {
-    if (cluster.name == name) return &cluster;
-  }
-  return nullptr;
-}
-
 /// The fewest replicas a version may run, and the setting that says so
 /// (render's scaling rule: DEV_TEST has no autoscaler; autoscale, else hpa,
 /// else the fixed count).
