@@ -126,6 +126,23 @@ struct Probes {
   std::int64_t success_threshold = 1;
 };
 
+/// How each replica of a version serves requests (issue 8): the limits the
+/// scoring server enforces and the seeds' model data collection [004].
+struct Serving {
+  std::int64_t max_body_bytes = 16 * 1024 * 1024;  ///< larger bodies get 413
+  std::int64_t request_timeout_ms = 60000;         ///< a request running longer gets 504
+  bool collect_data = false;                       ///< inputs/outputs to rotating JSONL files
+};
+
+/// Dynamic batching in the scoring server (issue 9): requests are collected up
+/// to max_batch rows or max_wait_ms, then scored as one batch. On by default
+/// for GPU targets, where single-request inference wastes the device.
+struct Batching {
+  bool enabled = false;
+  std::int64_t max_batch = 32;
+  double max_wait_ms = 2;
+};
+
 struct Version {
   std::string name;
   std::vector<ModelRef> models;
@@ -140,9 +157,32 @@ struct Version {
   Hpa hpa;
   std::int64_t replicas = 1;  ///< fixed count when no autoscaler is enabled
   Probes probes;
+  Serving serving;
+  Batching batching;
   /// The share of the endpoint's requests this version receives after the
   /// remainder went to the default. Valid when Endpoint::traffic_resolved.
   double resolved_traffic = 0;
+  Origin origin;
+};
+
+/// The image pre-processing stage as declared (endpoint scoring.preprocess):
+/// decode, resize to height x width, scale to 0..1, then (x - mean) / std per
+/// channel. Zero sizes mean the model's input size; empty mean/std mean none.
+struct ImageStage {
+  std::int64_t height = 0;
+  std::int64_t width = 0;
+  std::vector<double> mean;
+  std::vector<double> std;
+};
+
+/// Pre- and post-processing stages declared on an endpoint (scoring.preprocess
+/// and scoring.postprocess), compiled into the bundle. Absent declarations
+/// leave the stages the code generator infers from the model.
+struct Stages {
+  std::optional<ImageStage> image;
+  bool softmax = false;     ///< softmax over the last axis of the first float output
+  std::int64_t top_k = 0;   ///< 0: none; else the k best classes with their scores
+  std::string labels_path;  ///< class labels, one per line, relative to the manifest
   Origin origin;
 };
 
@@ -160,6 +200,10 @@ struct Endpoint {
   std::string description;
   std::string input_sample_json;   ///< canonical JSON, empty when absent
   std::string output_sample_json;  ///< canonical JSON, empty when absent
+  Stages stages;
+  /// Calibration rows for quantized targets (scoring.calibration: a JSON file
+  /// {"data": [...]} relative to the manifest), empty when absent.
+  std::string calibration_path;
   std::vector<Version> versions;   ///< in declaration order
   /// Index into versions of the default version (kNone when there are none).
   Index default_version = kNone;

@@ -1,0 +1,46 @@
+// The router's view of an endpoint version's replicas, and the one scaling
+// interface with two back ends: local processes (replicas.cc's
+// LocalReplicas) and a Kubernetes Deployment (kube_replicas.cc). The proxy
+// asks for ready replicas; the autoscaler asks for counts and sets them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferry::router {
+
+/// Monotonic time as the router sees it; tests drive a simulated clock.
+using TimePoint = std::chrono::steady_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual auto Now() const -> TimePoint = 0;
+};
+
+/// One replica: where to send requests and whether it may get any.
+struct Replica {
+  std::string host;  ///< "127.0.0.1" or a pod IP
+  int port = 0;
+  bool ready = false;  ///< passed its readiness check (GET /readyz)
+};
+
+/// The replicas of one endpoint version.
+class ReplicaSet {
+ public:
+  virtual ~ReplicaSet() = default;
+  /// The replicas as last observed (ready or not).
+  virtual auto Replicas() const -> std::vector<Replica> = 0;
+  /// The replica count asked for (what the back end is converging to).
+  virtual auto Desired() const -> std::int64_t = 0;
+  /// Asks for `count` replicas: starts or stops processes, or patches the
+  /// Deployment's scale subresource.
+  virtual void Scale(std::int64_t count) = 0;
+  /// Observes the world again at `now`: restarts crashed processes, probes
+  /// readiness, reads the Service's endpoints. Called periodically.
+  virtual void Reconcile(TimePoint now) = 0;
+};
+
+}  // namespace ferry::router
