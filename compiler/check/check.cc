@@ -14,6 +14,8 @@ void Check(const ir::Project& project, const catalog::Catalog& catalog,
   CheckAuth(context);
   CheckCapacity(context);
   CheckModels(context, digests);
+  CheckServing(context);
+  CheckStages(context, digests);
 }
 
 auto ClusterOf(const Context& context, const ir::Endpoint& endpoint) -> const ir::Cluster* {

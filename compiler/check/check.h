@@ -12,13 +12,14 @@
 
 namespace ferry::check {
 
-/// What the edge found for each model file the project names, keyed by the
-/// path as written in the manifest: its sha256, or nullopt when it could not
-/// be read. Gathered by the driver so checking stays a pure function.
+/// What the edge found for each file the project names (model files, an
+/// endpoint's labels and calibration files), keyed by the path as written in
+/// the manifest: its sha256, or nullopt when it could not be read. Gathered
+/// by the driver so checking stays a pure function.
 using ModelFileDigests = std::map<std::string, std::optional<std::string>>;
 
 /// Runs every check. Rules are grouped by subject in clusters.cc,
-/// endpoints.cc, auth.cc, capacity.cc and models.cc.
+/// endpoints.cc, auth.cc, capacity.cc, models.cc, serving.cc and stages.cc.
 void Check(const ir::Project& project, const catalog::Catalog& catalog,
            const ModelFileDigests& digests, diag::Sink& sink);
 

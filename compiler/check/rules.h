@@ -31,6 +31,10 @@ void CheckAuth(const Context& context);
 void CheckCapacity(const Context& context);
 /// E0308, E0601, E0602, W0603, W0604.
 void CheckModels(const Context& context, const ModelFileDigests& digests);
+/// E0508, E0509.
+void CheckServing(const Context& context);
+/// E0605, E0606.
+void CheckStages(const Context& context, const ModelFileDigests& files);
 
 /// The endpoint's cluster, or nullptr when the reference did not resolve.
 auto ClusterOf(const Context& context, const ir::Endpoint& endpoint) -> const ir::Cluster*;

@@ -11,18 +11,24 @@
 namespace ferry::driver {
 namespace {
 
-/// The sha256 of every model file the project names, read next to the
-/// manifest. Each path is read once even when several versions share it.
+/// The sha256 of every file the project names (model files, labels and
+/// calibration files), read next to the manifest. Each path is read once even
+/// when several declarations share it.
 auto GatherDigests(const support::FileSystem& fs, const std::string& manifest_path,
                    const ir::Project& project) -> check::ModelFileDigests {
   check::ModelFileDigests digests;
   std::string folder = support::DirName(manifest_path);
+  const auto gather = [&](const std::string& path) {
+    if (path.empty() || digests.contains(path)) return;
+    std::optional<std::string> bytes = fs.Read(support::JoinPath(folder, path));
+    digests[path] = bytes ? std::optional(support::Sha256Hex(*bytes)) : std::nullopt;
+  };
   for (const ir::Model& model : project.models) {
-    for (const ir::ModelVersion& version : model.versions) {
-      if (version.path.empty() || digests.contains(version.path)) continue;
-      std::optional<std::string> bytes = fs.Read(support::JoinPath(folder, version.path));
-      digests[version.path] = bytes ? std::optional(support::Sha256Hex(*bytes)) : std::nullopt;
-    }
+    for (const ir::ModelVersion& version : model.versions) gather(version.path);
+  }
+  for (const ir::Endpoint& endpoint : project.endpoints) {
+    gather(endpoint.stages.labels_path);
+    gather(endpoint.calibration_path);
   }
   return digests;
 }

@@ -1,6 +1,7 @@
 // BuildProject's endpoints and versions, with their references resolved.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <regex>
 
 #include "compiler/manifest/build_ir_fields.h"
@@ -11,6 +12,8 @@ namespace ferry::manifest {
 namespace {
 
 using diag::Code;
+
+constexpr double kMebibyte = 1024.0 * 1024.0;
 
 template <typename T>
 auto NamesOf(const std::vector<T>& declared) -> std::vector<std::string> {
@@ -148,6 +151,26 @@ void ReadScaling(const FieldReader& fields, ir::Target target, ir::Version& vers
   probes.Integer("success_threshold", p.success_threshold);
 }
 
+void ReadServing(const FieldReader& fields, ir::Target target, ir::Version& version) {
+  const FieldReader serving = fields.Nested("serving");
+  ir::Serving& s = version.serving;
+  double body_mb = static_cast<double>(s.max_body_bytes) / kMebibyte;
+  serving.Number("max_body_mb", body_mb);
+  // Bounded before the conversion: a huge value stays huge instead of overflowing.
+  const double bytes = std::clamp(body_mb * kMebibyte, -9e18, 9e18);
+  s.max_body_bytes = static_cast<std::int64_t>(std::llround(bytes));
+  serving.Integer("request_timeout_ms", s.request_timeout_ms);
+  serving.Boolean("collect_data", s.collect_data);
+
+  const FieldReader batching = fields.Nested("batching");
+  ir::Batching& b = version.batching;
+  // Single-request inference wastes a GPU, so GPU versions batch unless told not to.
+  b.enabled = target == ir::Target::Gpu;
+  batching.Boolean("enabled", b.enabled);
+  batching.Integer("max_batch", b.max_batch);
+  batching.Number("max_wait_ms", b.max_wait_ms);
+}
+
 auto BuildVersion(BuildContext& context, const ir::Endpoint& endpoint, const std::string& name,
                   const Node* at, const Node* value) -> ir::Version {
   ir::Version version;
@@ -163,6 +186,7 @@ auto BuildVersion(BuildContext& context, const ir::Endpoint& endpoint, const std
   fields.Boolean("default", version.is_default);
   fields.String("description", version.description);
   ReadScaling(fields, endpoint.target, version);
+  ReadServing(fields, endpoint.target, version);
   return version;
 }
 
@@ -199,13 +223,63 @@ void ReadTargetAndCluster(BuildContext& context, const FieldReader& fields,
                        support::DidYouMean(node->text, NamesOf(clusters)));
 }
 
-void ReadScoring(const FieldReader& fields, ir::Endpoint& endpoint) {
+// The numbers of the sequence `name`, skipping items that are not numbers
+// (the schema reported them).
+void NumberList(const BuildContext& context, const FieldReader& fields, std::string_view name,
+                std::vector<double>& out) {
+  const Node* value = fields.Get(name);
+  if (value == nullptr || value->kind != NodeKind::Sequence) return;
+  for (const Node* item : value->items) {
+    if (item->IsNumber() && !context.IsInvalid(item)) out.push_back(item->AsDouble());
+  }
+}
+
+// scoring.preprocess and scoring.postprocess; their fields are recorded in
+// the stages' origin as "preprocess.image.size", "postprocess.top_k", ...
+void ReadStages(const BuildContext& context, const FieldReader& endpoint_fields,
+                ir::Endpoint& endpoint) {
+  ir::Stages& stages = endpoint.stages;
+  const Node* scoring = endpoint_fields.Get("scoring");
+  const bool mapping = scoring != nullptr && scoring->kind == NodeKind::Mapping;
+  stages.origin.location =
+      mapping ? context.document.LocationOf(scoring) : endpoint.origin.location;
+  stages.origin.path = endpoint.origin.PathOf("scoring");
+  const FieldReader fields(context, mapping ? scoring : nullptr, stages.origin);
+  const FieldReader preprocess = fields.Nested("preprocess");
+  const Node* image = preprocess.Get("image");
+  if (image != nullptr && image->kind == NodeKind::Mapping) {
+    const FieldReader declared = preprocess.Nested("image");
+    ir::ImageStage stage;
+    // The schema holds size to two integers in 1..16384; anything it rejected
+    // leaves the model's own size.
+    const Node* size = declared.Get("size");
+    const auto usable = [&](const Node* item) {
+      return item->kind == NodeKind::Int && !context.IsInvalid(item);
+    };
+    if (size != nullptr && size->kind == NodeKind::Sequence && size->items.size() == 2 &&
+        usable(size->items[0]) && usable(size->items[1])) {
+      stage.height = size->items[0]->AsInt();
+      stage.width = size->items[1]->AsInt();
+    }
+    NumberList(context, declared, "mean", stage.mean);
+    NumberList(context, declared, "std", stage.std);
+    stages.image = std::move(stage);
+  }
+  const FieldReader postprocess = fields.Nested("postprocess");
+  postprocess.Boolean("softmax", stages.softmax);
+  postprocess.Integer("top_k", stages.top_k);
+  postprocess.String("labels", stages.labels_path);
+}
+
+void ReadScoring(const BuildContext& context, const FieldReader& fields, ir::Endpoint& endpoint) {
   const FieldReader scoring = fields.Nested("scoring");
   // nlohmann's objects keep keys sorted, so dump() is canonical.
   if (const Node* input = scoring.Get("input_sample"))
     endpoint.input_sample_json = ToJson(*input).dump();
   if (const Node* output = scoring.Get("output_sample"))
     endpoint.output_sample_json = ToJson(*output).dump();
+  scoring.String("calibration", endpoint.calibration_path);
+  ReadStages(context, fields, endpoint);
 }
 
 }  // namespace
@@ -221,7 +295,7 @@ void BuildEndpoints(BuildContext& context, const Node* table) {
         ReadTargetAndCluster(context, fields, endpoint);
         ReadAuth(fields, endpoint.auth);
         fields.String("description", endpoint.description);
-        ReadScoring(fields, endpoint);
+        ReadScoring(context, fields, endpoint);
         std::set<std::string, std::less<>> rejected_versions;
         ForEachDeclared(
             context, fields.Get("versions"), rejected_versions,

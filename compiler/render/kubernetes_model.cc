@@ -14,9 +14,30 @@ namespace {
 // Where gateway-mode model pods find their auth Secret's files
 // (primary/secondary keys, or the token signing key).
 constexpr std::string_view kAuthDirectory = "/etc/ferry/auth";
+// Where `serve --collect-dir` writes model data: an emptyDir, since the root
+// file system is read-only.
+constexpr std::string_view kCollectDirectory = "/var/lib/ferry/collect";
 
 auto IsGateway(const ClusterContext& context) -> bool {
   return context.cluster.routing == ir::Routing::Gateway;
+}
+
+// The limits the scoring server enforces (issue 8) and its batching (issue 9).
+// The concurrency limit is the autoscaler's: a replica over it answers 503,
+// and the router sends the request elsewhere.
+void AppendLimits(const ir::Version& version, List& args) {
+  const auto flag = [&](std::string_view name, std::string value) {
+    args.emplace_back(name);
+    args.emplace_back(std::move(value));
+  };
+  flag("--max-concurrent", std::to_string(version.autoscale.max_concurrent_requests_per_replica));
+  flag("--max-body-bytes", std::to_string(version.serving.max_body_bytes));
+  flag("--request-timeout-ms", std::to_string(version.serving.request_timeout_ms));
+  if (version.batching.enabled) {
+    flag("--batch-max", std::to_string(version.batching.max_batch));
+    flag("--batch-wait-ms", fmt::format("{:g}", version.batching.max_wait_ms));
+  }
+  if (version.serving.collect_data) flag("--collect-dir", std::string(kCollectDirectory));
 }
 
 // `serve` listens on all interfaces (its default is loopback, which a Service
@@ -36,6 +57,7 @@ auto ServeArgs(const ClusterContext& context, const ModelUnit& unit) -> Value {
     args.emplace_back("--auth");
     args.emplace_back("none");
   }
+  AppendLimits(*unit.version, args);
   return args;
 }
 
@@ -110,6 +132,10 @@ auto PodSpec(const ClusterContext& context, const ModelUnit& unit) -> Value {
     volumes.push_back(Value::Object(
         {{"name", "auth"},
          {"secret", Value::Object({{"secretName", auth.secret}, {"defaultMode", 0440}})}}));
+  }
+  if (unit.version->serving.collect_data) {
+    mounts.push_back(Value::Object({{"name", "collect"}, {"mountPath", kCollectDirectory}}));
+    volumes.push_back(Value::Object({{"name", "collect"}, {"emptyDir", Value(Map{})}}));
   }
   container["volumeMounts"] = std::move(mounts);
 

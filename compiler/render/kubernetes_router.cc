@@ -40,6 +40,8 @@ auto VersionRoute(const ClusterContext& context, const ModelUnit& unit) -> Value
   route["weight"] = version.resolved_traffic;
   route["role"] = ir::ToString(version.role);
   route["default"] = version.is_default;
+  // The replica answers 504 at this limit itself; the router waits as long.
+  route["timeout_ms"] = version.serving.request_timeout_ms;
   route["autoscale"] = Value::Object({
       {"enabled", unit.scaling.autoscaled},
       {"min_replicas", unit.scaling.min_replicas},

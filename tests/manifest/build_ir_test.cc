@@ -105,6 +105,78 @@ TEST_CASE("defaults from docs/manifest.md") {
   CHECK(a.resolved_traffic == 100);
 }
 
+TEST_CASE("serving and batching: defaults, GPU batching, declared values") {
+  const Built defaults = Build(Small(""));
+  CHECK(defaults.diagnostics.empty());
+  const ir::Version& plain = defaults.project.endpoints[0].versions[0];
+  CHECK(plain.serving.max_body_bytes == 16 * 1024 * 1024);
+  CHECK(plain.serving.request_timeout_ms == 60000);
+  CHECK_FALSE(plain.serving.collect_data);
+  CHECK_FALSE(plain.batching.enabled);
+  CHECK(plain.batching.max_batch == 32);
+  CHECK(plain.batching.max_wait_ms == 2);
+
+  std::string text = Small(
+      "      b: {model: ranker@1, serving: {max_body_mb: 0.5, request_timeout_ms: 1500, "
+      "collect_data: true}, batching: {enabled: false, max_batch: 8, max_wait_ms: 0.5}}\n");
+  text.replace(text.find("    versions:\n      a:"), 0, "    target: gpu\n");
+  const Built gpu = Build(text);
+  CHECK(gpu.diagnostics.empty());
+  const ir::Version& a = gpu.project.endpoints[0].versions[0];
+  CHECK(a.batching.enabled);
+  const ir::Version& b = gpu.project.endpoints[0].versions[1];
+  CHECK(b.serving.max_body_bytes == 512 * 1024);
+  CHECK(b.serving.request_timeout_ms == 1500);
+  CHECK(b.serving.collect_data);
+  CHECK_FALSE(b.batching.enabled);
+  CHECK(b.batching.max_batch == 8);
+  CHECK(b.batching.max_wait_ms == 0.5);
+  CHECK(b.origin.fields.contains("serving.max_body_mb"));
+  CHECK(b.origin.fields.contains("batching.max_batch"));
+}
+
+TEST_CASE("declared stages and calibration, with their origins") {
+  const std::string text = Small("") +
+                           "    scoring:\n"
+                           "      preprocess: {image: {size: [240, 320], mean: [0.5], std: "
+                           "[0.2, 0.3, 0.4]}}\n"
+                           "      postprocess: {softmax: true, top_k: 3, labels: labels.txt}\n"
+                           "      calibration: data/calibration.json\n";
+  const Built built = Build(text);
+  CHECK(built.diagnostics.empty());
+  const ir::Endpoint& faq = built.project.endpoints[0];
+  REQUIRE(faq.stages.image.has_value());
+  CHECK(faq.stages.image->height == 240);
+  CHECK(faq.stages.image->width == 320);
+  CHECK(faq.stages.image->mean == std::vector<double>{0.5});
+  CHECK(faq.stages.image->std == std::vector<double>{0.2, 0.3, 0.4});
+  CHECK(faq.stages.softmax);
+  CHECK(faq.stages.top_k == 3);
+  CHECK(faq.stages.labels_path == "labels.txt");
+  CHECK(faq.calibration_path == "data/calibration.json");
+  CHECK(faq.stages.origin.path == "endpoints.faq.scoring");
+  CHECK(faq.stages.origin.PathOf("postprocess.top_k") == "endpoints.faq.scoring.postprocess.top_k");
+  CHECK(faq.stages.origin.At("postprocess.top_k").line == 17);
+  CHECK(faq.origin.At("scoring.calibration").line == 18);
+
+  // No declarations: nothing overrides the stages inferred from the model.
+  const Built none = Build(Small(""));
+  CHECK_FALSE(none.project.endpoints[0].stages.image.has_value());
+  CHECK(none.project.endpoints[0].stages.top_k == 0);
+  CHECK(none.project.endpoints[0].calibration_path.empty());
+}
+
+TEST_CASE("E0105: an image size is two integers in 1..16384") {
+  const Built built = Build(Small("") +
+                            "    scoring:\n"
+                            "      preprocess: {image: {size: [0, 224, 3]}}\n");
+  REQUIRE(!built.diagnostics.empty());
+  for (const std::string& line : built.diagnostics) CHECK(line.find("E0105") != std::string::npos);
+  // The rejected size is left out, whatever else of the stage survives.
+  const std::optional<ir::ImageStage>& image = built.project.endpoints[0].stages.image;
+  CHECK((!image || image->height == 0));
+}
+
 TEST_CASE("auth as a mapping turns on only what it names") {
   const Built built = Build(Small("    auth: {token: true}\n"));
   CHECK_FALSE(built.project.endpoints[0].auth.key);

@@ -55,7 +55,9 @@ TEST_CASE("gateway mode: an HTTPRoute with basis-point weights, HPAs, no router"
       r.Yaml(std::string(kDir) + "deployment-churn-a.yaml")["spec"]["template"]["spec"];
   CHECK(Strings(pod["containers"][0]["args"]) ==
         std::vector<std::string>{"serve", "--host", "0.0.0.0", "--port", "5001", "--auth", "key",
-                                 "--keys", "/etc/ferry/auth"});
+                                 "--keys", "/etc/ferry/auth", "--max-concurrent", "1",
+                                 "--max-body-bytes", "16777216", "--request-timeout-ms",
+                                 "60000"});
   CHECK(pod["volumes"][1]["secret"]["secretName"].as<std::string>() == "churn-keys");
   CHECK(pod["containers"][0]["volumeMounts"][1]["mountPath"].as<std::string>() ==
         "/etc/ferry/auth");

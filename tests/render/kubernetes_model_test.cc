@@ -171,5 +171,69 @@ TEST_CASE("quantities are exact Kubernetes units") {
   CHECK(kube::MemoryQuantity(1.5) == "1536Mi");
 }
 
+TEST_CASE("serve args carry the version's limits, batching and data collection") {
+  const std::string endpoints =
+      "  churn:\n"
+      "    cluster: prod\n"
+      "    versions:\n"
+      "      a: {model: scorer@1, autoscale: {max_concurrent_requests_per_replica: 4}}\n"
+      "      b: {model: scorer@2, traffic: 10, serving: {max_body_mb: 0.5, request_timeout_ms: "
+      "2500, collect_data: true}, batching: {enabled: true, max_batch: 8, max_wait_ms: 1.5}}\n";
+  const Rendered rendered = Render(Manifest(Cluster("1.20.2"), endpoints));
+  CHECK(rendered.sink.diagnostics().empty());
+  const YAML::Node a =
+      rendered.Yaml(std::string(kDir) + "deployment-churn-a.yaml")["spec"]["template"]["spec"];
+  CHECK(Strings(a["containers"][0]["args"]) ==
+        std::vector<std::string>{"serve", "--host", "0.0.0.0", "--port", "5001", "--auth", "none",
+                                 "--max-concurrent", "4", "--max-body-bytes", "16777216",
+                                 "--request-timeout-ms", "60000"});
+  CHECK(a["volumes"].size() == 1);
+
+  const YAML::Node b =
+      rendered.Yaml(std::string(kDir) + "deployment-churn-b.yaml")["spec"]["template"]["spec"];
+  CHECK(Strings(b["containers"][0]["args"]) ==
+        std::vector<std::string>{"serve", "--host", "0.0.0.0", "--port", "5001", "--auth", "none",
+                                 "--max-concurrent", "1", "--max-body-bytes", "524288",
+                                 "--request-timeout-ms", "2500", "--batch-max", "8",
+                                 "--batch-wait-ms", "1.5", "--collect-dir",
+                                 "/var/lib/ferry/collect"});
+  // The root file system is read-only: collected data goes to an emptyDir.
+  const YAML::Node mount = b["containers"][0]["volumeMounts"][1];
+  CHECK(mount["name"].as<std::string>() == "collect");
+  CHECK(mount["mountPath"].as<std::string>() == "/var/lib/ferry/collect");
+  CHECK(b["volumes"][1]["name"].as<std::string>() == "collect");
+  CHECK(b["volumes"][1]["emptyDir"].IsMap());
+
+  const YAML::Node routes = YAML::Load(
+      rendered.Yaml(std::string(kDir) + "configmap-ferry-router.yaml")["data"]["routes.yaml"]
+          .as<std::string>());
+  CHECK(routes["endpoints"][0]["versions"][0]["timeout_ms"].as<int>() == 60000);
+  CHECK(routes["endpoints"][0]["versions"][1]["timeout_ms"].as<int>() == 2500);
+}
+
+TEST_CASE("GPU versions batch by default; batching can be turned off") {
+  const std::string endpoints =
+      "  vision:\n"
+      "    cluster: prod\n"
+      "    target: gpu\n"
+      "    versions:\n"
+      "      on: {model: scorer@1, resources: {cpu: 2, memory_gb: 8}}\n"
+      "      off: {model: scorer@2, traffic: 10, resources: {cpu: 2, memory_gb: 8}, batching: "
+      "{enabled: false}}\n";
+  const Rendered gpu = Render(Manifest(
+      "{provider: kubernetes, vm_size: Standard_NC12s_v3, agent_count: 1, kubernetes_version: "
+      "\"1.20.2\"}",
+      endpoints));
+  const auto args = [&](const std::string& version) {
+    return Strings(gpu.Yaml(std::string(kDir) + "deployment-vision-" + version + ".yaml")
+                       ["spec"]["template"]["spec"]["containers"][0]["args"]);
+  };
+  const std::vector<std::string> on = args("on");
+  REQUIRE(on.size() >= 4);
+  CHECK(std::vector<std::string>(on.end() - 4, on.end()) ==
+        std::vector<std::string>{"--batch-max", "32", "--batch-wait-ms", "2"});
+  for (const std::string& arg : args("off")) CHECK(arg.find("--batch") == std::string::npos);
+}
+
 }  // namespace
 }  // namespace ferry::render

@@ -49,7 +49,9 @@ TEST_CASE("router mode renders one Deployment and Service per version plus the r
   const YAML::Node container = deployment["spec"]["template"]["spec"]["containers"][0];
   CHECK(container["image"].as<std::string>() == kube_testing::TestImage("churn", "b"));
   CHECK(Strings(container["args"]) ==
-        std::vector<std::string>{"serve", "--host", "0.0.0.0", "--port", "5001", "--auth", "none"});
+        std::vector<std::string>{"serve", "--host", "0.0.0.0", "--port", "5001", "--auth", "none",
+                                 "--max-concurrent", "1", "--max-body-bytes", "16777216",
+                                 "--request-timeout-ms", "60000"});
   CHECK(container["resources"]["requests"]["cpu"].as<std::string>() == "500m");
   CHECK(container["resources"]["limits"]["memory"].as<std::string>() == "1Gi");
   CHECK(container["ports"][0]["containerPort"].as<int>() == 5001);

@@ -134,8 +134,8 @@ TEST_CASE("review: the terminal report of the seeds' promotion step, exactly") {
         "      data[\"routes.yaml\"].endpoints[churn].versions[b].weight: 10.0 → 80.0\n"
         "  ~ kubernetes/prod/deployment-ferry-router.yaml (Deployment ferry-router)\n"
         "      spec.template.metadata.annotations[\"ferry.dev/routes-sha256\"]: "
-        "b382f85df91342765edcb5391939095a7135d045f8094696aab36e80ada5f243 → "
-        "f49241488b8e66c8f25d93ff65450560d6f89a9f88ae098597598031c9332998\n");
+        "e00da91ba9a1175426d84092ab1096bc956229876e606dc13a28dcbce0a6f98d → "
+        "8043260df9741f1bedf191b255dda6c3ea6415743cadf9c5c7155ad13b0c233a\n");
 }
 
 TEST_CASE("review: the same revision twice: no changes, in every format") {
