@@ -1,7 +1,11 @@
 // The router's view of an endpoint version's replicas, and the one scaling
-// interface with two back ends: local processes (replicas.cc's
-// LocalReplicas) and a Kubernetes Deployment (kube_replicas.cc). The proxy
-// asks for ready replicas; the autoscaler asks for counts and sets them.
+// interface with two back ends: local processes (local_replicas.h's
+// LocalReplicas) and a Kubernetes Deployment (kube_replicas.h's KubeReplicas).
+// The proxy asks for ready replicas; the autoscaler (autoscaler.h) asks for
+// counts and sets them.
+// Threads: Replicas() may be called from any thread at any time (the proxy);
+// Desired(), Scale() and Reconcile() from one control thread (the autoscaler
+// loop). SteadyClock is the real clock for both.
 #pragma once
 
 #include <chrono>
@@ -18,6 +22,12 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual auto Now() const -> TimePoint = 0;
+};
+
+/// The real monotonic clock.
+class SteadyClock : public Clock {
+ public:
+  auto Now() const -> TimePoint override { return std::chrono::steady_clock::now(); }
 };
 
 /// One replica: where to send requests and whether it may get any.

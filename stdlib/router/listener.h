@@ -1,0 +1,57 @@
+// The router's listening side: HTTP/1.1 with keep-alive, plain or TLS
+// (Boost.Beast over Boost.Asio, asio::ssl on OpenSSL), calling one handler
+// per request with serve's http::Request and http::Response. Its own rather
+// than serve's http::Server because the router terminates TLS and its
+// handler blocks while the replica answers: each connection's requests are
+// handled on a pool of worker threads sized for in-flight proxying.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/serve/http.h"
+
+namespace ferry::router {
+
+/// Where and how a listener listens.
+struct ListenerOptions {
+  std::string host = "0.0.0.0";
+  int port = 0;      ///< 0: a free port chosen by the OS (see Listener::port)
+  int threads = 16;  ///< worker threads: requests handled at once
+  /// Bodies above this are answered 413 from their Content-Length, unread.
+  std::size_t max_body_bytes = std::size_t{64} << 20;
+  /// A connection idle (or sending a request) longer than this is closed.
+  std::int64_t read_timeout_ms = 30000;
+  /// Both set: HTTPS with this PEM certificate chain and private key.
+  std::string certificate_file;
+  std::string key_file;
+};
+
+/// A listening HTTP or HTTPS server.
+class Listener {
+ public:
+  /// Loads the certificate (if any), binds, listens and starts the workers;
+  /// nullptr with `error` set (naming the file or address) on failure.
+  static auto Start(const ListenerOptions& options, ferry_rt::serve::http::Handler handler,
+                    std::string& error) -> std::unique_ptr<Listener>;
+  /// Stops (see Stop).
+  ~Listener();
+  Listener(const Listener&) = delete;
+  auto operator=(const Listener&) -> Listener& = delete;
+
+  /// The port listened on.
+  auto port() const -> int;
+  /// Whether it serves HTTPS.
+  auto tls() const -> bool;
+  /// Stops accepting, closes connections and joins the workers. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Listener(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::router
