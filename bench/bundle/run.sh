@@ -8,6 +8,7 @@
 #                                               without --build), for another machine
 #   bench/bundle/run.sh --prebuilt DIR          on that machine: build DIR's bundles with
 #                                               CMake, ort_bench with g++, and time them
+#   bench/bundle/run.sh --target gpu [ARGS]     GPU bundles: bench/bundle/gpu_device.sh ARGS
 #
 # For every model of make_models.py at batch 1 and 32 it prints, per row, the median
 # latency of ferry's bundle (`bin/score --bench`), of ONNX Runtime in-process through
@@ -100,6 +101,14 @@ bench() {
 }
 
 case "${1:-}" in
+  --target)
+    # GPU bundles on a device against their host reference and ONNX Runtime's CPU figures:
+    # bench/bundle/gpu_device.sh (default: all of it here, into build/bench_bundle/gpu).
+    [[ "${2:-}" == gpu ]] || fail "--target: gpu is the only other target (cpu is the default)"
+    shift 2
+    if [[ $# -eq 0 ]]; then set -- --all build/bench_bundle/gpu build/ferry; fi
+    exec bash bench/bundle/gpu_device.sh "$@"
+    ;;
   --prepare)
     [[ $# -ge 2 ]] || { echo "usage: run.sh --prepare DIR [FERRY]" >&2; exit 2; }
     prepare "$2" "${3:-build/ferry}"

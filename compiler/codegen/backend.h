@@ -52,6 +52,17 @@ struct Weight {
 inline constexpr std::string_view kTreeNodeModes[] = {
     "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF"};
 
+/// Rows a quantizing back end (fpga) fits its fixed-point scales to: JSON
+/// {"data": [row, ...]}, each row one input of the model.
+struct CalibrationSource {
+  /// The file as diagnostics name it ("" when there are no rows at all).
+  std::string file;
+  std::string json;
+  /// Set when the rows are the endpoint's input_sample (a fallback that warns),
+  /// where the manifest declares it.
+  std::optional<diag::Location> sample;
+};
+
 /// What every back end gets for each model of a bundle: the optimized graph,
 /// its memory plan, the weights (in weights.bin order), the options and
 /// where the model's files go.
@@ -70,6 +81,8 @@ struct Lowering {
   /// The C++ namespace of its code: ferry_rt (whose CreateModel model.h
   /// declares) for a one-model bundle, a namespace of its own inside it otherwise.
   std::string cpp_namespace = "ferry_rt";
+  /// The calibration rows (fpga only); never null when CompileModels made it.
+  const CalibrationSource* calibration = nullptr;
 };
 
 class Backend {
@@ -96,6 +109,8 @@ struct ModelSource {
   std::string_view bytes;
   /// Its folder under models/ when the bundle serves several models.
   std::string folder;
+  /// The rows a quantizing target calibrates on (empty: none given).
+  CalibrationSource calibration;
 };
 
 /// A compiled bundle: its files, bundle.yaml among them, and what bundle.yaml

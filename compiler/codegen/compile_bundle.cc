@@ -14,8 +14,11 @@
 
 namespace ferry::codegen {
 
-// Defined in cpu_backend.cc.
+// Defined in cpu_backend.cc and fpga_backend.cc.
 auto MakeCpuBackend() -> std::unique_ptr<Backend>;
+auto MakeFpgaBackend() -> std::unique_ptr<Backend>;
+// Defined in gpu_backend.cc.
+auto MakeGpuBackend() -> std::unique_ptr<Backend>;
 
 namespace {
 
@@ -220,6 +223,8 @@ auto ParseIsa(std::string_view name) -> std::optional<Isa> {
 
 auto FindBackend(Target target) -> std::unique_ptr<Backend> {
   if (target == Target::kCpu) return MakeCpuBackend();
+  if (target == Target::kFpga) return MakeFpgaBackend();
+  if (target == Target::kGpu) return MakeGpuBackend();
   return nullptr;
 }
 
@@ -255,7 +260,8 @@ auto CompileModels(std::span<const ModelSource> models, Target target, Isa isa, 
         // Numbered, so that names differing only in punctuation stay apart.
         .cpp_namespace =
             several ? "ferry_rt::model" + std::to_string(i) + "_" + Identifier(models[i].name)
-                    : "ferry_rt"});
+                    : "ferry_rt",
+        .calibration = &models[i].calibration});
   }
   std::optional<std::vector<File>> files = backend->Generate(lowerings, sink);
   if (!files) return std::nullopt;
@@ -266,8 +272,10 @@ auto CompileModels(std::span<const ModelSource> models, Target target, Isa isa, 
     const Lowering& lowering = lowerings[i];
     File weights = std::move(prepared[i].weights_file);
     weights.path = lowering.folder + weights.path;
-    facts.push_back(ModelFacts(models[i], prepared[i].graph, lowering, lowering.folder + "model.cc",
-                               weights.path));
+    // A GPU bundle's code is model_gpu.cu; its model.cc is the host reference.
+    const std::string code = target == Target::kGpu ? "model_gpu.cu" : "model.cc";
+    facts.push_back(
+        ModelFacts(models[i], prepared[i].graph, lowering, lowering.folder + code, weights.path));
     files->push_back(std::move(weights));
   }
   bundle.manifest = support::Value::Object({{"bundle", kBundleFormat},
@@ -287,7 +295,8 @@ auto CompileBundle(std::string_view model_file, std::string_view model_bytes, Ta
   const ModelSource source{.name = ModelName(model_file),
                            .file = std::string(model_file),
                            .bytes = model_bytes,
-                           .folder = ""};
+                           .folder = "",
+                           .calibration = {}};
   std::optional<CompiledBundle> bundle = CompileModels({&source, 1}, target, isa, sink);
   if (!bundle) return std::nullopt;
   return std::move(bundle->files);

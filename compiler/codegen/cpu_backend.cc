@@ -126,6 +126,8 @@ class CpuBackend final : public Backend {
     files.push_back(File{.path = "models.cc", .bytes = ModelTable(models), .binary = false});
     for (const support::EmbeddedFile& file : support::EmbeddedFiles()) {
       if (!file.path.starts_with(kRuntimeFolder) || file.path == kTemplate) continue;
+      // The FPGA back end's HLS stand-ins go to fpga/hls/ of FPGA bundles only.
+      if (file.path.starts_with("stdlib/runtime/fpga/")) continue;
       files.push_back(
           File{.path = "runtime/" + std::string(file.path.substr(kRuntimeFolder.size())),
                .bytes = std::string(file.contents),

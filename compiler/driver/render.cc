@@ -27,6 +27,12 @@ auto ReadModelFiles(const support::FileSystem& fs, const std::string& manifest_p
         }
       }
     }
+    // An FPGA endpoint's calibration rows (check reports a missing file, E0606).
+    const std::string& calibration = endpoint.calibration_path;
+    if (calibration.empty() || inputs.model_files.contains(calibration)) continue;
+    if (auto bytes = fs.Read(support::JoinPath(folder, calibration))) {
+      inputs.model_files.emplace(calibration, std::move(*bytes));
+    }
   }
   return inputs;
 }

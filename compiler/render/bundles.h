@@ -6,8 +6,9 @@
 // model.cc, models.cc, weights.bin, CMakeLists.txt), built against the one
 // copy of the scoring runtime at OUT/runtime/. A version serving several
 // models has each model's files under models/<model>-<version>/, and its
-// programs select a model by name. GPU and FPGA versions carry the CPU back
-// end's code as their host reference until their own back ends exist (issue 9).
+// programs select a model by name. GPU versions are compiled by the gpu back
+// end (model_gpu.cu, with the CPU code as model.cc, their host reference); FPGA
+// versions carry the CPU back end's code until their own back end exists.
 #pragma once
 
 #include <optional>

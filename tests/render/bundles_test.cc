@@ -68,8 +68,9 @@ TEST_CASE("RenderBundle writes bundle.yaml and the model file") {
   CHECK(paths ==
         std::vector<std::string>{"bundles/faq-live/CMakeLists.txt", "bundles/faq-live/bundle.yaml",
                                  "bundles/faq-live/model.cc", "bundles/faq-live/model.onnx",
-                                 "bundles/faq-live/models.cc", "bundles/faq-live/weights.bin"});
-  REQUIRE(paths.size() == 6);
+                                 "bundles/faq-live/models.cc", "bundles/faq-live/swagger.json",
+                                 "bundles/faq-live/weights.bin"});
+  REQUIRE(paths.size() == 7);
   CHECK(!bundle->runtime.empty());
   for (const RenderedFile& file : bundle->runtime) CHECK(file.path.starts_with("runtime/"));
   const std::string& yaml = bundle->files[1].contents;
@@ -110,14 +111,20 @@ TEST_CASE("RenderBundle writes bundle.yaml and the model file") {
   CHECK(model["code"].as<std::string>() == "model.cc");
   CHECK(model["weights"]["file"].as<std::string>() == "weights.bin");
   CHECK(model["weights"]["sha256"].as<std::string>() ==
-        support::Sha256Hex(bundle->files[5].contents));
+        support::Sha256Hex(bundle->files[6].contents));
   CHECK(model["inputs"].size() == 1);
   CHECK(!model["onnx"]);
   CHECK(!model["select"]);
   CHECK(!manifest["code"]);
   CHECK(bundle->files[3].binary);
   CHECK(bundle->files[3].contents == kRanker1);
-  CHECK(bundle->files[5].binary);
+  CHECK(bundle->files[6].binary);
+  // The OpenAPI document serve returns, inferred from the samples.
+  CHECK(!bundle->files[5].binary);
+  CHECK(bundle->files[5].contents.find(
+            R"("example":{"data":[[1.5,2]],"flag":true},"schema":{"properties":{"data":{"items":)"
+            R"({"items":{"type":"number"},"type":"array"},"type":"array"},"flag":{"type":)"
+            R"("boolean"}},"required":["data","flag"],"type":"object"}})") != std::string::npos);
   std::vector<RenderedFile> hashed = bundle->files;
   hashed.insert(hashed.end(), bundle->runtime.begin(), bundle->runtime.end());
   CHECK(bundle->ref.sha256 == BundleHash(bundle->ref.directory, hashed));
@@ -139,8 +146,9 @@ TEST_CASE("A version serving several models compiles each into its own folder") 
                      "bundles/faq-both/models/ranker-1/weights.bin",
                      "bundles/faq-both/models/ranker-2/model.cc",
                      "bundles/faq-both/models/ranker-2/model.onnx",
-                     "bundles/faq-both/models/ranker-2/weights.bin"});
-  REQUIRE(paths.size() == 9);
+                     "bundles/faq-both/models/ranker-2/weights.bin",
+                     "bundles/faq-both/swagger.json"});
+  REQUIRE(paths.size() == 10);
   CHECK(bundles[0].files[4].contents == kRanker1);
   CHECK(bundles[0].files[7].contents == kRanker2);
   CHECK(!bundles[0].runtime.empty());

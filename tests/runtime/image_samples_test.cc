@@ -122,8 +122,12 @@ TEST_SUITE("ort") {
 
       const YAML::Node scoring = Scoring(sample.sample);
       const std::string image = scoring["input_sample"]["data"][0].as<std::string>();
+      // A GPU bundle's bin/score needs a device; its host reference (the CPU back end's
+      // code for the same model and image stage) scores here.
+      const fs::path bin = out / "bundles" / sample.bundle / "bin";
+      const fs::path scorer = fs::exists(bin / "score_host") ? bin / "score_host" : bin / "score";
       const Value result =
-          Score(out / "bundles" / sample.bundle / "bin" / "score",
+          Score(scorer,
                 "{\"data\": [" + ferry_rt::json::Quote(image) + "]}", out / "score");
       CAPTURE(image);
       const Value& outputs = result.object.at("outputs");
@@ -182,7 +186,7 @@ TEST_SUITE("ort") {
         numbers += (i ? "," : "") + ferry_rt::json::Number(decoded.f32[i]);
       }
       const Value plain =
-          Score(out / "bundles" / sample.bundle / "bin" / "score", numbers + "]]}", out / "plain");
+          Score(scorer, numbers + "]]}", out / "plain");
       std::vector<const Value*> plain_scores;
       FlattenJson(plain.object.at("outputs").object.at("scores"), plain_scores);
       REQUIRE(plain_scores.size() == scores.size());

@@ -12,7 +12,7 @@
 #include "runtime/weights.h"
 #include "runtime/image.h"
 
-namespace ferry_rt {
+namespace ferry_rt::host {
 namespace {
 
 constexpr char kWeightsSha256[] = "d0ee331fc5dcadb65695f523a8ec6cfb5c2962fad5a4ac27835a8ae16caaefa3";
@@ -254,4 +254,4 @@ auto CreateModel(const std::string& weights_path) -> std::unique_ptr<Model> {
   return std::make_unique<GeneratedModel>(Weights::Load(weights_path, kWeightsSha256));
 }
 
-}  // namespace ferry_rt
+}  // namespace ferry_rt::host
