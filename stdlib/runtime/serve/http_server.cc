@@ -185,13 +185,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+// Members are destroyed in reverse order, and the order matters: a pending
+// accept (destroyed with accept_context) holds a socket of a worker context, and
+// sessions left in a worker context hold references to options and handler. So
+// the accept side goes first, then the workers, then what sessions refer to.
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
-  asio::io_context accept_context{1};
-  tcp::acceptor acceptor{accept_context};
   std::vector<std::unique_ptr<asio::io_context>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  asio::io_context accept_context{1};
+  tcp::acceptor acceptor{accept_context};
   std::vector<std::thread> threads;
   std::size_t next_worker = 0;
   int port = 0;
