@@ -12,7 +12,10 @@ namespace {
 struct JsonNode {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
   double number = 0;
-  std::vector<std::pair<std::string, JsonNode>> members;  // objects
+  // An object's members as two parallel lists: std::pair<std::string, JsonNode>
+  // would need JsonNode complete here (clang refuses; std::vector does not).
+  std::vector<std::string> member_keys;
+  std::vector<JsonNode> member_values;
   std::vector<JsonNode> items;                            // arrays
   std::uint32_t line = 1;
   std::uint32_t column = 1;
@@ -127,7 +130,8 @@ class JsonReader {
       std::optional<JsonNode> item = Value(depth + 1);
       if (!item) return std::nullopt;
       if (object) {
-        node.members.emplace_back(std::move(key), std::move(*item));
+        node.member_keys.push_back(std::move(key));
+        node.member_values.push_back(std::move(*item));
       } else {
         node.items.push_back(std::move(*item));
       }
@@ -184,8 +188,8 @@ struct Reader {
 auto RowsFromDocument(const Reader& reader, const JsonNode& document, const InputFacts& input,
                       bool& strings) -> std::optional<std::vector<std::vector<float>>> {
   const JsonNode* data = nullptr;
-  for (const auto& [key, value] : document.members) {
-    if (key == "data") data = &value;
+  for (std::size_t i = 0; i < document.member_keys.size(); ++i) {
+    if (document.member_keys[i] == "data") data = &document.member_values[i];
   }
   if (document.kind != JsonNode::Kind::kObject || data == nullptr ||
       data->kind != JsonNode::Kind::kArray || data->items.empty()) {
