@@ -97,7 +97,8 @@ class Backend {
       -> std::optional<std::vector<File>> = 0;
 };
 
-/// The back end of `target`, or nullptr when it is not written yet.
+/// The back end of `target`. Every target has one today; nullptr would mean a
+/// target added to the enum before its back end.
 auto FindBackend(Target target) -> std::unique_ptr<Backend>;
 
 /// One model to compile into a bundle.

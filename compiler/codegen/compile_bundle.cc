@@ -234,8 +234,7 @@ auto CompileModels(std::span<const ModelSource> models, Target target, Isa isa, 
   if (backend == nullptr) {
     sink.Add(diag::Code::kTargetUnavailable,
              diag::Location{.file = models.empty() ? "" : models.front().file}, "",
-             "the " + std::string(TargetName(target)) +
-                 " back end is not available yet; only --target cpu generates code");
+             "this ferry has no " + std::string(TargetName(target)) + " back end");
     return std::nullopt;
   }
   std::vector<PreparedModel> prepared;
