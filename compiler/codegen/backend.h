@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/codegen/stages.h"
 #include "compiler/diag/diagnostic.h"
 #include "compiler/graph/graph.h"
 #include "compiler/graph/passes.h"
@@ -83,6 +84,8 @@ struct Lowering {
   std::string cpp_namespace = "ferry_rt";
   /// The calibration rows (fpga only); never null when CompileModels made it.
   const CalibrationSource* calibration = nullptr;
+  /// The pre- and post-processing stages compiled in around it (stages.h).
+  Stages stages;
 };
 
 class Backend {
@@ -112,6 +115,8 @@ struct ModelSource {
   std::string folder;
   /// The rows a quantizing target calibrates on (empty: none given).
   CalibrationSource calibration;
+  /// The stages the endpoint declares (default: none, the stages are inferred).
+  DeclaredStages stages;
 };
 
 /// A compiled bundle: its files, bundle.yaml among them, and what bundle.yaml

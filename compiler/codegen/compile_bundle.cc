@@ -127,7 +127,7 @@ auto ModelFacts(const ModelSource& source, const graph::Graph& graph, const Lowe
       {"outputs", TensorsValue(graph, graph.outputs)},
   });
   // The pre- and post-processing stages compiled in around the model (stages.h).
-  support::Value stages = StagesFacts(graph, DetectStages(graph));
+  support::Value stages = StagesFacts(graph, lowering.stages);
   if (!stages.is_null()) facts["stages"] = std::move(stages);
   return facts;
 }
@@ -153,7 +153,12 @@ struct PreparedModel {
 
 auto Prepare(const ModelSource& source, diag::Sink& sink) -> std::optional<PreparedModel> {
   std::optional<graph::Graph> graph = onnx::LoadOnnx(source.file, source.bytes, sink);
-  if (!graph || !graph::Optimize(*graph, sink)) return std::nullopt;
+  // The declared image size is fixed before shape inference; the declared
+  // post stage is appended after optimization, as the model's last nodes.
+  if (!graph || !ApplyDeclaredImage(*graph, source.stages, sink) ||
+      !graph::Optimize(*graph, sink) || !AddPostStage(*graph, source.stages, sink)) {
+    return std::nullopt;
+  }
   PreparedModel model{.graph = std::move(*graph), .plan = {}, .weights = {}, .weights_file = {}};
   model.plan = graph::PlanMemory(model.graph);
   model.weights = CollectWeights(model.graph);
@@ -260,7 +265,8 @@ auto CompileModels(std::span<const ModelSource> models, Target target, Isa isa, 
         .cpp_namespace =
             several ? "ferry_rt::model" + std::to_string(i) + "_" + Identifier(models[i].name)
                     : "ferry_rt",
-        .calibration = &models[i].calibration});
+        .calibration = &models[i].calibration,
+        .stages = DetectStages(prepared[i].graph, models[i].stages)});
   }
   std::optional<std::vector<File>> files = backend->Generate(lowerings, sink);
   if (!files) return std::nullopt;
@@ -295,7 +301,8 @@ auto CompileBundle(std::string_view model_file, std::string_view model_bytes, Ta
                            .file = std::string(model_file),
                            .bytes = model_bytes,
                            .folder = "",
-                           .calibration = {}};
+                           .calibration = {},
+                           .stages = {}};
   std::optional<CompiledBundle> bundle = CompileModels({&source, 1}, target, isa, sink);
   if (!bundle) return std::nullopt;
   return std::move(bundle->files);

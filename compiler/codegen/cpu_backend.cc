@@ -69,7 +69,7 @@ auto BundleCmake(std::span<const Lowering> models) -> std::optional<std::string>
   std::string sources;
   for (const Lowering& model : models) sources += model.folder + "model.cc ";
   bool image_stage = false;
-  for (const Lowering& model : models) image_stage |= DetectStages(model.graph).image.has_value();
+  for (const Lowering& model : models) image_stage |= model.stages.image.has_value();
   ReplaceAll(out, "@ISA_FLAGS@", MarchFlags(isa));
   ReplaceAll(out, "@IMAGE_STAGE@", image_stage ? "ON" : "OFF");
   ReplaceAll(out, "@MODEL_SOURCES@", sources + "models.cc");

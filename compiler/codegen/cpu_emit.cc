@@ -144,7 +144,7 @@ struct Window {
 class Emitter {
  public:
   Emitter(const Lowering& lowering, diag::Sink& sink)
-      : lowering_(lowering), graph_(lowering.graph), sink_(sink), stages_(DetectStages(graph_)) {}
+      : lowering_(lowering), graph_(lowering.graph), sink_(sink), stages_(lowering.stages) {}
 
   auto Emit() -> std::optional<std::string> {
     Place();
@@ -912,15 +912,7 @@ class Emitter {
           Quote(kWordPattern) + ";\n    return a;\n  }()};\n";
       out += "  std::vector<Tensor> words_;\n";
     }
-    if (stages_.image) {
-      const ImageStageFacts& image = *stages_.image;
-      out += "  // The image stage: PNG or JPEG rows -> [rows, " + std::to_string(image.channels) +
-             ", " + std::to_string(image.height) + ", " + std::to_string(image.width) +
-             "] floats in 0..1.\n";
-      out += "  ImageStage image_{" + std::to_string(image.channels) + ", " +
-             std::to_string(image.height) + ", " + std::to_string(image.width) + "};\n";
-      out += "  std::vector<Tensor> decoded_;\n";
-    }
+    if (stages_.image) out += ImageStageMembers(*stages_.image);
     out += "  // Intermediates, laid out by the memory plan (64-byte aligned offsets).\n";
     out += "  std::vector<unsigned char, AlignedAllocator<unsigned char>> arena_;\n";
     out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs, true) +

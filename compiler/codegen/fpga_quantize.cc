@@ -127,7 +127,7 @@ auto PlanFixedPoint(const Lowering& lowering, diag::Sink& sink) -> std::optional
   if (!layers) return std::nullopt;
   QPlan& plan = layers->plan;
   const InputFacts facts{.row_size = plan.tensors[plan.input].elements,
-                         .image = DetectStages(lowering.graph).image.has_value()};
+                         .image = lowering.stages.image.has_value()};
   const CalibrationSource none;
   std::optional<Calibration> calibration =
       ReadCalibration(lowering.calibration != nullptr ? *lowering.calibration : none, facts, sink);

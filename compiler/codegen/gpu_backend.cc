@@ -151,7 +151,7 @@ class GpuBackend final : public Backend {
     for (const Lowering& model : models) {
       gpu_sources += model.folder + "model_gpu.cu ";
       host_sources += model.folder + "model.cc ";
-      image_stage |= DetectStages(model.graph).image.has_value();
+      image_stage |= model.stages.image.has_value();
     }
     std::string text(*base);
     ReplaceAll(text, "@ISA_FLAGS@", MarchFlags(isa));

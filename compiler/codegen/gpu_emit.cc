@@ -155,7 +155,7 @@ struct Window {
 class GpuEmitter {
  public:
   GpuEmitter(const Lowering& lowering, diag::Sink& sink)
-      : lowering_(lowering), graph_(lowering.graph), sink_(sink), stages_(DetectStages(graph_)) {}
+      : lowering_(lowering), graph_(lowering.graph), sink_(sink), stages_(lowering.stages) {}
 
   auto Emit() -> std::optional<std::string> {
     if (!CheckGraph()) return std::nullopt;
@@ -919,15 +919,7 @@ class GpuEmitter {
     out += "  g::DeviceBuffer out_dev_[" + outputs + "];\n";
     out += "  g::PinnedBuffer out_host_[" + outputs + "];\n";
     out += members_;
-    if (stages_.image) {
-      const ImageStageFacts& image = *stages_.image;
-      out += "  // The image stage: PNG or JPEG rows -> [rows, " + std::to_string(image.channels) +
-             ", " + std::to_string(image.height) + ", " + std::to_string(image.width) +
-             "] floats in 0..1.\n";
-      out += "  ImageStage image_{" + std::to_string(image.channels) + ", " +
-             std::to_string(image.height) + ", " + std::to_string(image.width) + "};\n";
-      out += "  std::vector<Tensor> decoded_;\n";
-    }
+    if (stages_.image) out += ImageStageMembers(*stages_.image);
     out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs, true) +
            "  };\n";
     out += "  const std::vector<TensorInfo> outputs_ = {\n" + TensorInfos(graph_.outputs, false) +

@@ -27,11 +27,13 @@ auto ReadModelFiles(const support::FileSystem& fs, const std::string& manifest_p
         }
       }
     }
-    // An FPGA endpoint's calibration rows (check reports a missing file, E0606).
-    const std::string& calibration = endpoint.calibration_path;
-    if (calibration.empty() || inputs.model_files.contains(calibration)) continue;
-    if (auto bytes = fs.Read(support::JoinPath(folder, calibration))) {
-      inputs.model_files.emplace(calibration, std::move(*bytes));
+    // An FPGA endpoint's calibration rows and the post stage's labels (check
+    // reports a missing file, E0606).
+    for (const std::string* data : {&endpoint.calibration_path, &endpoint.stages.labels_path}) {
+      if (data->empty() || inputs.model_files.contains(*data)) continue;
+      if (auto bytes = fs.Read(support::JoinPath(folder, *data))) {
+        inputs.model_files.emplace(*data, std::move(*bytes));
+      }
     }
   }
   return inputs;

@@ -114,6 +114,50 @@ auto Calibration(const ir::Project& project, const ir::Endpoint& endpoint,
   return source;
 }
 
+// The labels file's lines: one label per line, a final newline (and CR
+// before it) not counted.
+auto LabelLines(std::string_view text) -> std::vector<std::string> {
+  std::vector<std::string> labels;
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    labels.emplace_back(line);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return labels;
+}
+
+// The stages an endpoint declares, in the model compiler's terms; false when
+// its labels file was not given to render.
+auto ReadDeclaredStages(const ir::Endpoint& endpoint, const RenderInputs& inputs,
+                        codegen::DeclaredStages& declared, diag::Sink& sink) -> bool {
+  const ir::Stages& stages = endpoint.stages;
+  declared.image_location = stages.origin.At("preprocess.image");
+  declared.post_location = stages.origin.At("postprocess");
+  declared.path = stages.origin.path;
+  if (stages.image) {
+    declared.image = codegen::DeclaredImage{.height = stages.image->height,
+                                            .width = stages.image->width,
+                                            .mean = stages.image->mean,
+                                            .std = stages.image->std};
+  }
+  declared.softmax = stages.softmax;
+  declared.top_k = stages.top_k;
+  if (stages.labels_path.empty()) return true;
+  const auto bytes = inputs.model_files.find(stages.labels_path);
+  if (bytes == inputs.model_files.end()) {
+    sink.Add(diag::Code::kStageLabels, stages.origin.At("postprocess.labels"),
+             stages.origin.PathOf("postprocess.labels"),
+             fmt::format("labels file '{}' of endpoint '{}' was not given to render",
+                         stages.labels_path, endpoint.name));
+    return false;
+  }
+  declared.labels = LabelLines(bytes->second);
+  return true;
+}
+
 // The back end that generated a bundle's code, as bundle.yaml says it.
 // FPGA bundles hold the HLS kernel in fpga/ and the CPU code as the host reference.
 auto BackendNote(ir::Target target) -> std::string_view {
@@ -238,7 +282,9 @@ auto RenderBundle(const ir::Project& project, const catalog::Catalog& catalog,
                                            .file = model_version.path,
                                            .bytes = bytes->second,
                                            .folder = folder,
-                                           .calibration = {}});
+                                           .calibration = {},
+                                           .stages = {}});
+    complete &= ReadDeclaredStages(endpoint, inputs, sources.back().stages, sink);
     if (endpoint.target == ir::Target::Fpga) {
       sources.back().calibration = Calibration(project, endpoint, inputs, sink);
     }

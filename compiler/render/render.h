@@ -37,7 +37,7 @@ struct RenderedFile {
 /// What render reads besides the IR: the model files' bytes, keyed by the
 /// model version's path as written in the manifest (relative to it).
 struct RenderInputs {
-  /// Model files and FPGA calibration files, keyed by the path the manifest gives.
+  /// Model, FPGA calibration and label files, keyed by the path the manifest gives.
   std::map<std::string, std::string, std::less<>> model_files;
 };
 

@@ -370,17 +370,45 @@ void ImageToPlanes(const DecodedImage& image, int channels, std::int64_t height,
   }
 }
 
-ImageStage::ImageStage(int channels, std::int64_t height, std::int64_t width)
+ImageStage::ImageStage(int channels, std::int64_t height, std::int64_t width,
+                       std::vector<float> mean, std::vector<float> std)
     : channels_(channels), height_(height), width_(width) {
   if ((channels != 1 && channels != 3) || height < 1 || width < 1 || height > kMaxModelSide ||
       width > kMaxModelSide) {
     throw Error(
         "image stage: the model's input must be [rows, 1 or 3, H, W] with H, W in 1..16384");
   }
+  const auto fits = [&](const std::vector<float>& values) {
+    return values.size() <= 1 || values.size() == static_cast<std::size_t>(channels);
+  };
+  if (!fits(mean) || !fits(std) ||
+      std::any_of(std.begin(), std.end(), [](float s) { return !(s > 0.0F); })) {
+    throw Error("image stage: mean and std need 1 or " + std::to_string(channels) +
+                " values each, every std positive");
+  }
+  if (mean.empty() && std.empty()) return;
+  for (int c = 0; c < channels; ++c) {
+    const auto at = [&](const std::vector<float>& values, float fallback) {
+      if (values.empty()) return fallback;
+      return values.size() == 1 ? values[0] : values[static_cast<std::size_t>(c)];
+    };
+    mean_.push_back(at(mean, 0.0F));
+    std_.push_back(at(std, 1.0F));
+  }
+}
+
+void ImageStage::Normalize(float* chw) const {
+  if (mean_.empty()) return;
+  const auto plane = static_cast<std::size_t>(height_ * width_);
+  for (std::size_t c = 0; c < mean_.size(); ++c) {
+    float* values = chw + c * plane;
+    for (std::size_t i = 0; i < plane; ++i) values[i] = (values[i] - mean_[c]) / std_[c];
+  }
 }
 
 void ImageStage::DecodeBytes(const unsigned char* data, std::size_t size, float* out) const {
   ImageToPlanes(DecodeImageFile(data, size), channels_, height_, width_, out);
+  Normalize(out);
 }
 
 void ImageStage::DecodeRow(std::string_view row, float* out) const {

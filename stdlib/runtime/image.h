@@ -5,7 +5,8 @@
 // into the model's channel count, resized to the model's H x W with an
 // antialiased bilinear filter (Pillow's BILINEAR: a triangle filter whose
 // support widens with the shrink factor; identity at the same size), and
-// scaled from 0..255 to 0..1, channel-major. Hostile input (bad base64,
+// scaled from 0..255 to 0..1, channel-major, then normalised per channel as
+// (x - mean) / std when the manifest declares mean and std. Hostile input (bad base64,
 // truncated or corrupt files, dimensions above kMaxImagePixels) throws Error.
 //
 // This header is standard C++; image.cc needs libpng and libjpeg and is built
@@ -54,8 +55,11 @@ void ImageToPlanes(const DecodedImage& image, int channels, std::int64_t height,
 /// The compiled-in stage of one model input shaped [rows, channels, height, width].
 class ImageStage {
  public:
-  /// Throws Error unless channels is 1 or 3 and height, width are in 1..16384.
-  ImageStage(int channels, std::int64_t height, std::int64_t width);
+  /// Throws Error unless channels is 1 or 3 and height, width are in 1..16384,
+  /// and mean and std each hold 0 (no normalisation), 1 (every channel) or
+  /// `channels` values, every std positive.
+  ImageStage(int channels, std::int64_t height, std::int64_t width, std::vector<float> mean = {},
+             std::vector<float> std = {});
 
   /// One image file's bytes (the server's raw request bodies) -> channels *
   /// height * width floats at `out`.
@@ -74,9 +78,15 @@ class ImageStage {
   auto width() const -> std::int64_t { return width_; }
 
  private:
+  /// (x - mean) / std per channel over the channel planes at `chw`.
+  void Normalize(float* chw) const;
+
   int channels_;
   std::int64_t height_;
   std::int64_t width_;
+  /// Per channel; empty when no normalisation was declared.
+  std::vector<float> mean_;
+  std::vector<float> std_;
 };
 
 }  // namespace ferry_rt

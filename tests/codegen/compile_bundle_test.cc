@@ -141,12 +141,14 @@ TEST_CASE("several models compile into one bundle, each in its own folder and na
        .file = "m/mlp.onnx",
        .bytes = mlp,
        .folder = "scorer-1",
-       .calibration = {}},
+       .calibration = {},
+       .stages = {}},
       {.name = "trees",
        .file = "m/trees.onnx",
        .bytes = trees,
        .folder = "trees-3",
-       .calibration = {}}};
+       .calibration = {},
+       .stages = {}}};
   std::optional<CompiledBundle> bundle = CompileModels(sources, Target::kCpu, Isa::kPortable, sink);
   REQUIRE(bundle);
   CHECK(sink.diagnostics().empty());

@@ -37,7 +37,8 @@ auto Compile(const std::string& file, const std::string& bytes, CalibrationSourc
                            .file = file,
                            .bytes = bytes,
                            .folder = "",
-                           .calibration = std::move(calibration)};
+                           .calibration = std::move(calibration),
+                           .stages = {}};
   return CompileModels({&source, 1}, Target::kFpga, Isa::kPortable, sink);
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,64 @@ TEST_CASE("A CPU model the compiler refuses is its diagnostic, and no bundle") {
   REQUIRE(sink.HasErrors());
   CHECK(Codes(sink).starts_with("E08"));
   CHECK(sink.diagnostics()[0].location.file == "models/r1.onnx");
+}
+
+TEST_CASE("declared stages change the bundle: top_k with labels over the model's scores") {
+  const std::string versions = "      live: {model: ranker@2}\n";
+  const std::string scoring =
+      "    scoring:\n"
+      "      postprocess: {softmax: true, top_k: 2, labels: models/labels.txt}\n";
+  std::map<std::string, std::string> files = Files();
+  files["models/labels.txt"] = "setosa\nversicolor\r\nvirginica\n";
+  const auto plain = Compile(Manifest(versions), files);
+  const auto declared = Compile(Manifest(versions, scoring), files);
+  diag::Sink sink;
+  const ir::Endpoint& plain_endpoint = plain.project.endpoints[0];
+  const auto before = RenderBundle(plain.project, catalog::Catalog::Builtin(), plain_endpoint,
+                                   plain_endpoint.versions[0], plain.inputs, sink);
+  const ir::Endpoint& endpoint = declared.project.endpoints[0];
+  const auto after = RenderBundle(declared.project, catalog::Catalog::Builtin(), endpoint,
+                                  endpoint.versions[0], declared.inputs, sink);
+  CHECK(Codes(sink) == "");
+  REQUIRE(before.has_value());
+  REQUIRE(after.has_value());
+  CHECK(before->ref.directory == after->ref.directory);
+  const auto find = [](const Bundle& bundle, const std::string& name) -> std::string {
+    for (const RenderedFile& file : bundle.files) {
+      if (file.path == "bundles/faq-live/" + name) return file.contents;
+    }
+    FAIL("no " << name);
+    return "";
+  };
+  CHECK(find(*before, "model.cc").find("postprocess_TopK") == std::string::npos);
+  const std::string model = find(*after, "model.cc");
+  CHECK(model.find("postprocess_TopK") != std::string::npos);
+  CHECK(model.find("InputStage::kNone, {\"setosa\", \"versicolor\", \"virginica\"}") !=
+        std::string::npos);
+  YAML::Node facts = YAML::Load(find(*after, "bundle.yaml"))["models"][0];
+  CHECK(facts["outputs"][0]["name"].as<std::string>() == "classes");
+  CHECK(facts["outputs"][0]["shape"][1].as<int>() == 2);
+  CHECK(facts["outputs"][1]["name"].as<std::string>() == "scores");
+  CHECK(facts["stages"]["post"]["output"].as<std::string>() == "probabilities");
+  CHECK(facts["stages"]["labels"]["count"].as<int>() == 3);
+  CHECK(!YAML::Load(find(*before, "bundle.yaml"))["models"][0]["stages"]);
+
+  // A labels file that does not fit, or that render was not given, is an error.
+  auto wrong = Compile(Manifest(versions, scoring), files);
+  wrong.inputs.model_files["models/labels.txt"] = "setosa\nversicolor\n";
+  diag::Sink wrong_sink;
+  CHECK(!RenderBundle(wrong.project, catalog::Catalog::Builtin(), wrong.project.endpoints[0],
+                      wrong.project.endpoints[0].versions[0], wrong.inputs, wrong_sink)
+             .has_value());
+  CHECK(Codes(wrong_sink) == "E0834");
+  CHECK(wrong_sink.diagnostics()[0].path == "endpoints.faq.scoring.postprocess.labels");
+  CHECK(wrong_sink.diagnostics()[0].location.file == "p/ferry.yaml");
+  wrong.inputs.model_files.erase("models/labels.txt");
+  diag::Sink missing;
+  CHECK(!RenderBundle(wrong.project, catalog::Catalog::Builtin(), wrong.project.endpoints[0],
+                      wrong.project.endpoints[0].versions[0], wrong.inputs, missing)
+             .has_value());
+  CHECK(Codes(missing) == "E0834");
 }
 
 }  // namespace

@@ -276,6 +276,37 @@ TEST_CASE("the stage decodes rows of base64 or raw bytes into [rows, C, H, W]") 
   CHECK_THROWS_AS(ferry_rt::ImageStage(3, 0, 32), Error);
 }
 
+TEST_CASE("a declared mean and std normalise each channel after scaling to 0..1") {
+  const std::string png = Fixture("rgb.png");
+  const auto* bytes = reinterpret_cast<const unsigned char*>(png.data());
+  const std::size_t plane = 12 * 16;
+  std::vector<float> plain(3 * plane);
+  ferry_rt::ImageStage(3, 12, 16).DecodeBytes(bytes, png.size(), plain.data());
+
+  const std::vector<float> mean = {0.485F, 0.456F, 0.406F};
+  const std::vector<float> std = {0.229F, 0.224F, 0.225F};
+  std::vector<float> normalised(3 * plane);
+  ferry_rt::ImageStage(3, 12, 16, mean, std).DecodeBytes(bytes, png.size(), normalised.data());
+  for (std::size_t c = 0; c < 3; ++c) {
+    for (std::size_t i = 0; i < plane; ++i) {
+      const std::size_t at = c * plane + i;
+      REQUIRE(normalised[at] == doctest::Approx((plain[at] - mean[c]) / std[c]).epsilon(1e-6));
+    }
+  }
+  // One value applies to every channel; mean alone divides by 1.
+  std::vector<float> shared(3 * plane);
+  ferry_rt::ImageStage(3, 12, 16, {0.5F}, {0.5F}).DecodeBytes(bytes, png.size(), shared.data());
+  CHECK(shared[0] == doctest::Approx(plain[0] * 2 - 1));
+  CHECK(shared[2 * plane + 7] == doctest::Approx(plain[2 * plane + 7] * 2 - 1));
+  std::vector<float> centred(3 * plane);
+  ferry_rt::ImageStage(3, 12, 16, {0.25F}).DecodeBytes(bytes, png.size(), centred.data());
+  CHECK(centred[plane + 3] == doctest::Approx(plain[plane + 3] - 0.25F));
+
+  CHECK_THROWS_AS(ferry_rt::ImageStage(3, 12, 16, {0.1F, 0.2F}), Error);
+  CHECK_THROWS_AS(ferry_rt::ImageStage(1, 12, 16, {}, {0.5F, 0.5F, 0.5F}), Error);
+  CHECK_THROWS_AS(ferry_rt::ImageStage(3, 12, 16, {}, {0.5F, 0.0F, 0.5F}), Error);
+}
+
 TEST_CASE("corrupt, truncated, hostile and unsupported images are errors, never crashes") {
   const std::string png = Fixture("rgb.png");
   const std::string jpeg = Fixture("rgb.jpg");
