@@ -46,8 +46,8 @@ struct Fixture {
                          if (gate) return std::make_unique<GatedModel>(counts, gate);
                          return std::make_unique<LinearModel>(counts);
                        }};
-    service = std::make_unique<Service>(std::move(options), std::vector<ModelSource>{source},
-                                        *auth, log);
+    service =
+        std::make_unique<Service>(std::move(options), std::vector<ModelSource>{source}, *auth, log);
   }
 
   auto Call(std::string method, std::string target, std::string body = "",
@@ -72,10 +72,12 @@ struct Fixture {
   std::unique_ptr<http::Server> server;  // last: it stops before the service goes
 
   /// Serves the service over HTTP on 127.0.0.1, on a port the OS chooses; returns it.
-  auto Listen(int threads, std::size_t max_body_bytes = std::size_t{1} << 20) -> int {
+  auto Listen(int threads, std::size_t max_body_bytes = std::size_t{1} << 20,
+              std::int64_t read_timeout_ms = 30000) -> int {
     http::ServerOptions options;
     options.threads = threads;
     options.max_body_bytes = max_body_bytes;
+    options.read_timeout_ms = read_timeout_ms;
     server = std::make_unique<http::Server>(
         options, [this](const http::Request& request, http::Response& response) {
           service->Handle(request, response);

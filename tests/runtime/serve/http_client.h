@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -90,8 +91,14 @@ class HttpConnection {
     return reply;
   }
 
-  /// True when the server closed the connection (read returns 0).
-  auto Closed() -> bool { return pending_.empty() && !Fill(); }
+  /// True when the server closed the connection: a read returns 0 (or the
+  /// connection was reset). A read that times out (30 s) is not a close.
+  auto Closed() -> bool {
+    if (!pending_.empty()) return false;
+    char byte = 0;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
 
   /// Sends a request with a Content-Length body and reads the response.
   auto Call(const std::string& method, const std::string& target, const std::string& body = "",

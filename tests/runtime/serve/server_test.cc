@@ -4,6 +4,7 @@
 // request is held inside the model.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "tests/runtime/serve/fixture.h"
@@ -53,8 +54,9 @@ TEST_CASE("a body over --max-body-bytes gets 413 from its Content-Length, unread
   REQUIRE(f.service->Load());
   HttpConnection connection(f.Listen(1, 1024));
   // Announces 100 MB and sends none of it: the answer cannot wait for the body.
-  connection.Send("POST /score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                  "Content-Length: 100000000\r\n\r\n");
+  connection.Send(
+      "POST /score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+      "Content-Length: 100000000\r\n\r\n");
   auto reply = connection.Read();
   REQUIRE(reply);
   CHECK(reply->status == 413);
@@ -64,6 +66,32 @@ TEST_CASE("a body over --max-body-bytes gets 413 from its Content-Length, unread
   CHECK(reply->headers["connection"] == "close");
   CHECK(connection.Closed());
   CHECK(f.counts->runs == 0);
+}
+
+TEST_CASE("connections idle or stalled past the read timeout are closed; busy ones are not") {
+  Fixture f(ServiceOptions{});
+  REQUIRE(f.service->Load());
+  const int port = f.Listen(1, std::size_t{1} << 20, 300);
+  HttpConnection idle(port);
+  HttpConnection stalled(port);
+  HttpConnection busy(port);
+  REQUIRE(idle.Call("GET", "/healthz"));
+  stalled.Send("POST /score HTTP/1.1\r\nHost: test\r\n");  // half a header, then nothing
+  // The busy connection asks every 50 ms for 900 ms, three timeouts: each
+  // request moves its deadline on.
+  const auto start = std::chrono::steady_clock::now();
+  int answered = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(900)) {
+    auto reply = busy.Call("GET", "/healthz");
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+    ++answered;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(answered >= 10);
+  // Closed by now (300 ms plus at most one 37 ms sweep), with no answer.
+  CHECK(idle.Closed());
+  CHECK(stalled.Closed());
 }
 
 TEST_CASE("a malformed request line gets 400 and the connection closes") {
@@ -84,9 +112,10 @@ TEST_CASE("Expect: 100-continue gets its interim answer before the body is sent"
   REQUIRE(f.service->Load());
   HttpConnection connection(f.Listen(1));
   const std::string body = kTwoRows;
-  connection.Send("POST /score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                  "Expect: 100-continue\r\nContent-Length: " +
-                  std::to_string(body.size()) + "\r\n\r\n");
+  connection.Send(
+      "POST /score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   auto interim = connection.Read();
   REQUIRE(interim);
   CHECK(interim->status == 100);
