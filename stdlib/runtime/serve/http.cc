@@ -7,9 +7,8 @@
 #include "runtime/json.h"
 
 namespace ferry_rt::serve::http {
-namespace {
 
-auto EqualsIgnoringCase(std::string_view a, std::string_view b) -> bool {
+auto HeaderNameEquals(std::string_view a, std::string_view b) -> bool {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(a[i])) !=
@@ -20,11 +19,9 @@ auto EqualsIgnoringCase(std::string_view a, std::string_view b) -> bool {
   return true;
 }
 
-}  // namespace
-
 auto Request::Header(std::string_view name) const -> std::optional<std::string_view> {
   for (const auto& [key, value] : headers) {
-    if (EqualsIgnoringCase(key, name)) return std::string_view(value);
+    if (HeaderNameEquals(key, name)) return std::string_view(value);
   }
   return std::nullopt;
 }

@@ -45,6 +45,10 @@ auto ErrorBody(std::string_view code, std::string_view message) -> std::string;
 /// Sets `response` to an error: `status`, the JSON error body.
 void SetError(Response& response, int status, std::string_view code, std::string_view message);
 
+/// True when two header field names are equal ignoring ASCII case (field
+/// names are case-insensitive: RFC 9110, 5.1).
+auto HeaderNameEquals(std::string_view a, std::string_view b) -> bool;
+
 /// The reason phrase of a status code ("Not Found").
 auto StatusText(int status) -> std::string_view;
 

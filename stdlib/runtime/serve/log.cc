@@ -3,27 +3,17 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "runtime/json.h"
+#include "runtime/serve/http.h"
 
 namespace ferry_rt::serve {
 namespace {
-
-auto EqualsIgnoringCase(std::string_view a, std::string_view b) -> bool {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 auto SystemMillis() -> std::int64_t {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -49,14 +39,81 @@ auto LogLevelName(LogLevel level) -> std::string_view {
   return "info";
 }
 
-void FdSink::WriteLine(std::string_view line) {
-  std::lock_guard lock(mutex_);
-  while (!line.empty()) {
-    ssize_t written = ::write(fd_, line.data(), line.size());
+namespace {
+
+void WriteAll(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t written = ::write(fd, text.data(), text.size());
     if (written < 0 && errno == EINTR) continue;
     if (written <= 0) return;  // a closed stdout must not stop the server
-    line.remove_prefix(static_cast<std::size_t>(written));
+    text.remove_prefix(static_cast<std::size_t>(written));
   }
+}
+
+}  // namespace
+
+BatchingFdSink::BatchingFdSink(int fd, std::chrono::milliseconds delay, std::size_t max_pending)
+    : fd_(fd), delay_(delay), max_pending_(max_pending), thread_([this] { Run(); }) {}
+
+BatchingFdSink::~BatchingFdSink() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void BatchingFdSink::WriteLine(std::string_view line) {
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.size() + line.size() > max_pending_) {
+      ++dropped_;
+      return;
+    }
+    first = pending_.empty();
+    pending_ += line;
+  }
+  // Only the first line of a batch wakes the writer; it then waits `delay`.
+  if (first) wake_.notify_one();
+}
+
+void BatchingFdSink::Flush() { WritePending(); }
+
+void BatchingFdSink::Run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (!stopping_) wake_.wait_for(lock, delay_, [this] { return stopping_; });
+    lock.unlock();
+    WritePending();
+    lock.lock();
+    if (stopping_ && pending_.empty()) return;
+  }
+}
+
+void BatchingFdSink::WritePending() {
+  std::lock_guard write_lock(write_mutex_);
+  std::string batch;
+  std::uint64_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(pending_);
+    dropped = std::exchange(dropped_, 0);
+  }
+  if (dropped > 0) {
+    batch +=
+        "{\"ts\":\"" + FormatTimestamp(SystemMillis()) +
+        "\",\"level\":\"warn\",\"msg\":\"log lines dropped\",\"count\":" + std::to_string(dropped) +
+        "}\n";
+  }
+  WriteAll(fd_, batch);
+}
+
+void FdSink::WriteLine(std::string_view line) {
+  std::lock_guard lock(mutex_);
+  WriteAll(fd_, line);
 }
 
 auto LogField::Str(std::string_view key, std::string_view value) -> LogField {
@@ -96,7 +153,7 @@ auto IsSecretHeader(std::string_view name) -> bool {
   constexpr std::string_view kSecret[] = {"authorization", "proxy-authorization", "cookie",
                                           "set-cookie", "x-api-key"};
   for (std::string_view secret : kSecret) {
-    if (EqualsIgnoringCase(name, secret)) return true;
+    if (http::HeaderNameEquals(name, secret)) return true;
   }
   return false;
 }
@@ -128,6 +185,8 @@ auto Logger::Format(LogLevel level, std::string_view msg,
 void Logger::Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) {
   if (level < min_level_) return;
   sink_.WriteLine(Format(level, msg, fields));
+  // A warning or an error may be the last line before a crash: out at once.
+  if (level >= LogLevel::kWarn) sink_.Flush();
 }
 
 void Logger::Info(std::string_view msg, std::initializer_list<LogField> fields) {
@@ -153,7 +212,7 @@ void Logger::Request(const RequestLogEntry& entry) {
 }
 
 auto StdoutLogger() -> Logger& {
-  static FdSink sink(STDOUT_FILENO);
+  static BatchingFdSink sink(STDOUT_FILENO);
   static Logger logger(sink);
   return logger;
 }

@@ -88,12 +88,14 @@ TEST_SUITE("serve") {
           "\"authorization\":\"[redacted]\",\"Cookie\":\"[redacted]\",\"user-agent\":\"curl\"}\n");
   }
 
-  TEST_CASE("concurrent writers to one descriptor produce whole lines") {
+  // Both descriptor sinks: one write per line, and batches from a thread.
+  TEST_CASE_TEMPLATE("concurrent writers to one descriptor produce whole lines", Sink,
+                     ferry_rt::serve::FdSink, ferry_rt::serve::BatchingFdSink) {
     ScratchDir dir;
     int fd = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     REQUIRE(fd >= 0);
     {
-      ferry_rt::serve::FdSink sink(fd);
+      Sink sink(fd);
       Logger log(sink);
       std::vector<std::thread> threads;
       threads.reserve(4);
@@ -121,6 +123,54 @@ TEST_SUITE("serve") {
       ++count;
     }
     CHECK(count == 2000);
+  }
+
+  TEST_CASE("a batching sink writes a line within its delay, at once on Flush, and all at exit") {
+    ScratchDir dir;
+    const int fd = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    REQUIRE(fd >= 0);
+    {
+      // A delay no test run reaches: only Flush or the destructor can write.
+      ferry_rt::serve::BatchingFdSink sink(fd, std::chrono::hours(1));
+      Logger log(sink);
+      log.Info("first");
+      CHECK(ReadFile(dir / "log").empty());
+      sink.Flush();
+      CHECK(ReadFile(dir / "log").find("\"msg\":\"first\"") != std::string::npos);
+      // A warning goes out at once, after what was pending.
+      log.Info("second");
+      log.Warn("third");
+      const std::string text = ReadFile(dir / "log");
+      CHECK(text.find("second") < text.find("third"));
+      CHECK(text.find("third") != std::string::npos);
+      log.Info("fourth");
+    }
+    CHECK(ReadFile(dir / "log").find("fourth") != std::string::npos);
+    ::close(fd);
+  }
+
+  TEST_CASE("a batching sink past its bound drops lines and says how many") {
+    ScratchDir dir;
+    const int fd = ::open((dir / "log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    REQUIRE(fd >= 0);
+    {
+      ferry_rt::serve::BatchingFdSink sink(fd, std::chrono::hours(1), 100);
+      sink.WriteLine(std::string(60, 'a') + "\n");
+      sink.WriteLine(std::string(60, 'b') + "\n");  // 122 bytes: over the bound, dropped
+      sink.WriteLine(std::string(30, 'c') + "\n");
+      sink.Flush();
+    }
+    ::close(fd);
+    std::istringstream lines(ReadFile(dir / "log"));
+    std::string line;
+    std::vector<std::string> got;
+    while (std::getline(lines, line)) got.push_back(line);
+    REQUIRE(got.size() == 3);
+    CHECK(got[0] == std::string(60, 'a'));
+    CHECK(got[1] == std::string(30, 'c'));
+    ferry_rt::json::Value note = ferry_rt::json::Parse(got[2]);
+    CHECK(note.object.at("msg").string == "log lines dropped");
+    CHECK(note.object.at("count").number == 1);
   }
 }
 
