@@ -229,7 +229,16 @@ auto Run(int argc, char** argv) -> int {
       for (std::size_t v = 0; v < scaled[e].size(); ++v) {
         Scaled& version = scaled[e][v];
         if (reconcile) version.replicas->Reconcile(now);
-        version.autoscaler->Step(*version.replicas, proxy.Busy(e, v));
+        const std::int64_t busy = proxy.Busy(e, v);
+        const std::int64_t before = version.replicas->Desired();
+        // Every decision is a log line: why a version has the replicas it has.
+        if (auto after = version.autoscaler->Step(*version.replicas, busy)) {
+          log.Info("scale", {LogField::Str("endpoint", routes.endpoints[e].name),
+                             LogField::Str("version", routes.endpoints[e].versions[v].name),
+                             LogField::Str("direction", *after > before ? "up" : "down"),
+                             LogField::Int("from", before), LogField::Int("to", *after),
+                             LogField::Int("busy", busy)});
+        }
       }
     }
     if (reconcile) {

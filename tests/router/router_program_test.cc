@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "router_fixtures.h"
 
@@ -184,6 +185,53 @@ TEST_CASE("router program: local replicas, the split, and a clean SIGTERM") {
   CHECK(router.Terminate(20s) == 0);
   CHECK(!router.WaitForLine("\"stopped\"", 1s).empty());
   CHECK(Fetch(port, bhttp::verb::get, "/healthz").result_int() == 0);
+}
+
+TEST_CASE("router program: the autoscaler's decisions are log lines") {
+  router_test::ScratchDir dir;
+  // One replica taking one request at a time, 1.5 s each: three requests at
+  // once are a load of three replicas against a 70% target (3 / 0.7 -> 5,
+  // within max 3).
+  router_test::WriteFile(
+      dir / "routes.yaml",
+      "format: 1\nlisten: {http: 0}\n"
+      "autoscaler: {enabled: true, scale_up_seconds: 1, scale_down_seconds: 60}\n"
+      "endpoints:\n- name: slow\n  path: /api/v1/service/slow/score\n  versions:\n"
+      "  - name: v1\n    weight: 100\n"
+      "    autoscale: {enabled: true, min_replicas: 1, max_replicas: 3, target_utilization: 70,"
+      " max_concurrent_requests_per_replica: 1}\n"
+      "    local:\n      command: [/usr/bin/python3, " FERRY_SOURCE_DIR
+      "/tests/router/testdata/echo_serve.py, --name, v1, --delay-ms, '1500']\n");
+  RouterProcess router({"--routes", dir / "routes.yaml", "--port", "0", "--host", "127.0.0.1",
+                        "--log-directory", dir / "logs"});
+  const std::string listening = router.WaitForLine("\"listening\"", 20s);
+  REQUIRE_MESSAGE(!listening.empty(), "the router did not start");
+  const int port = std::stoi(listening.substr(listening.find("\"port\":") + 7));
+  const auto deadline = Steady::now() + 30s;
+  while (Fetch(port, bhttp::verb::get, "/readyz?all").result_int() != 200) {
+    REQUIRE(Steady::now() < deadline);
+    std::this_thread::sleep_for(100ms);
+  }
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back([port] {
+      CHECK(Fetch(port, bhttp::verb::post, "/api/v1/service/slow/score", "{}").result_int() ==
+            200);
+    });
+  }
+  const std::string scaled = router.WaitForLine("\"msg\":\"scale\"", 10s);
+  for (std::thread& client : clients) client.join();
+  REQUIRE_MESSAGE(!scaled.empty(), "no scale line");
+  CHECK_MESSAGE(scaled.find("\"endpoint\":\"slow\",\"version\":\"v1\",\"direction\":\"up\","
+                            "\"from\":1,\"to\":") != std::string::npos,
+                scaled);
+  // How far up depends on the load averaged over the last second: 2 or 3.
+  const std::size_t to = scaled.find("\"to\":");
+  REQUIRE(to != std::string::npos);
+  const int replicas = std::stoi(scaled.substr(to + 5));
+  CHECK(replicas >= 2);
+  CHECK(replicas <= 3);
+  CHECK(router.Terminate(20s) == 0);
 }
 
 }  // namespace

@@ -3,18 +3,21 @@
 
 Listens on 127.0.0.1:--port (the router appends it). GET /readyz and /healthz
 answer 200; POST /score answers {"name": NAME, "port": PORT, "bytes": N} with
-NAME from --name, so the test sees which version and replica served a request.
-HTTP/1.1 keep-alive, like serve.
+NAME from --name, so the test sees which version and replica served a request,
+after --delay-ms (a slow model keeps the replica busy). HTTP/1.1 keep-alive,
+like serve.
 """
 import argparse
 import http.server
 import json
 import signal
 import sys
+import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--name", default="")
+parser.add_argument("--delay-ms", type=int, default=0)
 args, _ = parser.parse_known_args()
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
@@ -42,6 +45,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path != "/score":
             self.answer(404, {"error": {"code": "not_found", "message": self.path}})
             return
+        time.sleep(args.delay_ms / 1000)
         self.answer(200, {"name": args.name, "port": args.port, "bytes": length})
 
     def log_message(self, format, *arguments):
