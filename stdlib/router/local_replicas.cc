@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -296,6 +297,7 @@ void LocalReplicas::Reconcile(TimePoint now) {
     if (now >= process->kill_at) ::kill(process->pid, SIGKILL);
     return false;
   });
+  std::set<Process*> started;
   for (auto& process : processes_) {
     if (process->pid > 0 && Reaped(process->pid)) {
       process->pid = 0;
@@ -304,18 +306,31 @@ void LocalReplicas::Reconcile(TimePoint now) {
           std::clamp(process->backoff * 2, options_.restart_backoff, options_.restart_backoff_max);
       process->restart_at = now + process->backoff;
     }
-    if (process->pid == 0) {
-      if (now >= process->restart_at) Start(*process, now);
-      continue;
+    if (process->pid == 0 && now >= process->restart_at) {
+      Start(*process, now);
+      started.insert(process.get());  // probed from the next reconcile on
     }
+  }
+  // The probes run side by side: one replica that hangs costs the control
+  // loop (and with it the autoscaler) one probe timeout, not one per replica.
+  std::vector<Process*> probed;
+  std::vector<std::future<bool>> answers;
+  for (auto& process : processes_) {
+    if (process->pid == 0 || started.contains(process.get())) continue;
     if (process->ready && now - process->last_probe < options_.probe_interval) continue;
     process->last_probe = now;
-    bool answered = options_.probe(options_.host, process->port, options_.probe_timeout);
+    probed.push_back(process.get());
+    answers.push_back(std::async(std::launch::async, options_.probe, options_.host, process->port,
+                                 options_.probe_timeout));
+  }
+  for (std::size_t i = 0; i < probed.size(); ++i) {
+    Process& process = *probed[i];
+    const bool answered = answers[i].get();
     // Readiness answered on the port is only the replica's if the listening
     // socket is the child's (the port was free when chosen, not reserved).
-    bool ready = answered && (process->ready || ListensOn(process->pid, process->port));
-    if (ready && !process->ready) process->backoff = std::chrono::milliseconds(0);
-    process->ready = ready;
+    const bool ready = answered && (process.ready || ListensOn(process.pid, process.port));
+    if (ready && !process.ready) process.backoff = std::chrono::milliseconds(0);
+    process.ready = ready;
   }
   Publish();
 }

@@ -5,11 +5,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -218,6 +222,35 @@ TEST_CASE("local_replicas.readiness_counts_only_on_the_replicas_own_socket") {
   }
   REQUIRE(set.Replicas().size() == 1);
   CHECK_FALSE(set.Replicas()[0].ready);
+}
+
+TEST_CASE("local_replicas.probes_run_side_by_side") {
+  TempDir dir;
+  SteadyClock clock;
+  LocalReplicasOptions options = Options(dir);
+  // Each probe waits (up to 2 s) until three run at once, then probes for
+  // real: probed one after another, none would ever see the other two.
+  auto state = std::make_shared<std::pair<std::mutex, std::condition_variable>>();
+  auto running = std::make_shared<int>(0);
+  auto most = std::make_shared<int>(0);
+  options.probe = [state, running, most](const std::string& host, int port,
+                                         std::chrono::milliseconds timeout) {
+    {
+      std::unique_lock lock(state->first);
+      *most = std::max(*most, ++*running);
+      state->second.notify_all();
+      state->second.wait_for(lock, 2s, [&] { return *running >= 3; });
+    }
+    const bool ready = ProbeReadyz(host, port, timeout);
+    std::lock_guard lock(state->first);
+    --*running;
+    return ready;
+  };
+  LocalReplicas set(options, clock);
+  set.Scale(3);
+  CHECK(ReconcileUntil(set, [&] { return ReadyCount(set) == 3; }));
+  std::lock_guard lock(state->first);
+  CHECK(*most == 3);
 }
 
 }  // namespace
