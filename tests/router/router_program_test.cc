@@ -215,8 +215,7 @@ TEST_CASE("router program: the autoscaler's decisions are log lines") {
   std::vector<std::thread> clients;
   for (int i = 0; i < 3; ++i) {
     clients.emplace_back([port] {
-      CHECK(Fetch(port, bhttp::verb::post, "/api/v1/service/slow/score", "{}").result_int() ==
-            200);
+      CHECK(Fetch(port, bhttp::verb::post, "/api/v1/service/slow/score", "{}").result_int() == 200);
     });
   }
   const std::string scaled = router.WaitForLine("\"msg\":\"scale\"", 10s);
