@@ -9,14 +9,11 @@
 // tensor dimension it comes from.
 #include "compiler/codegen/cpu_emit.h"
 
-#include <algorithm>
+#include <array>
 #include <iterator>
-#include <limits>
-#include <locale>
 #include <map>
-#include <set>
-#include <sstream>
 
+#include "compiler/codegen/generated_cpp.h"
 #include "compiler/codegen/stages.h"
 
 namespace ferry::codegen {
@@ -27,56 +24,9 @@ using graph::Node;
 using graph::Shape;
 using graph::ValueId;
 
-/// A C++ identifier for an ONNX name: [A-Za-z0-9_], prefixed so it never clashes.
-auto Ident(std::string_view prefix, std::string_view name) -> std::string {
-  std::string out(prefix);
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    out += ok ? c : '_';
-  }
-  return out;
-}
-
-/// A C++ string literal holding `text` byte for byte (octal escapes for the rest).
-auto Quote(std::string_view text) -> std::string {
-  std::string out = "\"";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte >= 0x7f || c == '?') {
-      const char* digits = "01234567";
-      out += '\\';
-      out += digits[(byte >> 6) & 7];
-      out += digits[(byte >> 3) & 7];
-      out += digits[byte & 7];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 /// A float literal that reads back as the same float.
 auto FloatLiteral(float value) -> std::string {
-  if (value == std::numeric_limits<float>::infinity()) {
-    return "std::numeric_limits<float>::infinity()";
-  }
-  if (value == -std::numeric_limits<float>::infinity()) {
-    return "-std::numeric_limits<float>::infinity()";
-  }
-  std::ostringstream out;
-  out.imbue(std::locale::classic());
-  out.precision(9);
-  out << std::scientific << value;
-  return out.str() + "f";
-}
-
-auto StringList(const std::vector<std::string>& strings) -> std::string {
-  std::string out = "{";
-  for (std::size_t i = 0; i < strings.size(); ++i) out += (i ? ", " : "") + Quote(strings[i]);
-  return out + "}";
+  return CppFloatLiteral(value, "std::numeric_limits<float>::infinity()");
 }
 
 auto ActivationExpr(const Node& node) -> std::string {
@@ -94,18 +44,6 @@ auto ActivationExpr(const Node& node) -> std::string {
              FloatLiteral(node.clip_max) + "}";
   }
   return "k::Activation{}";
-}
-
-auto DTypeExpr(graph::DType dtype) -> std::string {
-  switch (dtype) {
-    case graph::DType::kFloat32:
-      return "DType::kFloat32";
-    case graph::DType::kInt64:
-      return "DType::kInt64";
-    case graph::DType::kString:
-      return "DType::kString";
-  }
-  return "DType::kFloat32";
 }
 
 auto CType(graph::DType dtype) -> std::string {
@@ -132,15 +70,6 @@ auto Field(graph::DType dtype) -> std::string {
   return "f32";
 }
 
-/// Resolved window geometry of a Conv or pool over 1 or 2 spatial axes.
-struct Window {
-  std::int64_t kernel[2] = {1, 1};
-  std::int64_t stride[2] = {1, 1};
-  std::int64_t dilation[2] = {1, 1};
-  std::int64_t pad_begin[2] = {0, 0};
-  std::int64_t pad_end[2] = {0, 0};
-};
-
 class Emitter {
  public:
   Emitter(const Lowering& lowering, diag::Sink& sink)
@@ -161,30 +90,23 @@ class Emitter {
     for (std::size_t i = 0; i < graph_.inputs.size(); ++i) {
       ValueId id = graph_.inputs[i];
       tensors_[id] = "in[" + std::to_string(i) + "]";
-      const Shape& shape = graph_.value(id).shape;
-      for (std::size_t d = 0; d < shape.size(); ++d) {
-        if (!shape[d].known() && !symbols_.contains(shape[d].symbol)) {
-          symbols_[shape[d].symbol] =
-              "in[" + std::to_string(i) + "].shape[" + std::to_string(d) + "]";
-        }
-      }
     }
+    sizes_.BindInputs(graph_);
     for (std::size_t i = 0; i < graph_.outputs.size(); ++i) {
       if (!tensors_.contains(graph_.outputs[i])) {
         tensors_[graph_.outputs[i]] = "out[" + std::to_string(i) + "]";
       }
     }
     for (const Weight& weight : lowering_.weights) {
-      pointers_[weight.value] = Ident("w_", weight.name);
+      pointers_[weight.value] = CppIdentifier("w_", weight.name);
       if (weight.node != Weight::kNotAnAttribute) {
         attribute_weights_[{weight.node, weight.attribute}] = &weight;
       }
     }
     for (const graph::Buffer& buffer : lowering_.plan.buffers) {
       if (tensors_.contains(buffer.value)) continue;
-      pointers_[buffer.value] = "reinterpret_cast<" + CType(graph_.value(buffer.value).dtype) +
-                                "*>(arena_.data() + " + std::to_string(buffer.offset.per_batch) +
-                                " * batch + " + std::to_string(buffer.offset.fixed) + ")";
+      pointers_[buffer.value] =
+          ArenaPointer("arena_.data()", CType(graph_.value(buffer.value).dtype), buffer.offset);
     }
   }
 
@@ -199,46 +121,14 @@ class Emitter {
     return member;
   }
 
-  auto DimExpr(const Dim& dim) const -> std::string {
-    if (dim.known()) return std::to_string(dim.size);
-    auto found = symbols_.find(dim.symbol);
-    return found != symbols_.end() ? found->second : "";
-  }
-
   auto ShapeOf(ValueId id) const -> const Shape& { return graph_.value(id).shape; }
 
-  /// "Dims{...}" for `shape`; sets unresolved_ when a symbol is not bound.
-  auto DimsExpr(const Shape& shape) -> std::string {
-    std::string out = "Dims{";
-    for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + Size(shape[i]);
-    return out + "}";
-  }
-
-  auto Size(const Dim& dim) -> std::string {
-    std::string expr = DimExpr(dim);
-    if (expr.empty()) {
-      unresolved_ = dim.symbol;
-      return "0";
-    }
-    return expr;
-  }
-
-  /// The product of dims [begin, end) of `shape` as an expression.
+  auto Size(const Dim& dim) -> std::string { return sizes_.Size(dim); }
+  auto DimsExpr(const Shape& shape) -> std::string { return sizes_.Dims(shape); }
   auto Product(const Shape& shape, std::size_t begin, std::size_t end) -> std::string {
-    std::string out;
-    std::int64_t known = 1;
-    for (std::size_t i = begin; i < end && i < shape.size(); ++i) {
-      if (shape[i].known()) {
-        known *= shape[i].size;
-      } else {
-        out += (out.empty() ? "" : " * ") + Size(shape[i]);
-      }
-    }
-    if (out.empty()) return std::to_string(known);
-    return known == 1 ? out : std::to_string(known) + " * " + out;
+    return sizes_.Product(shape, begin, end);
   }
-
-  auto Count(ValueId id) -> std::string { return Product(ShapeOf(id), 0, ShapeOf(id).size()); }
+  auto Count(ValueId id) -> std::string { return sizes_.Count(ShapeOf(id)); }
 
   /// The typed data pointer of `id`.
   auto Ptr(ValueId id) -> std::string {
@@ -261,11 +151,6 @@ class Emitter {
     return data->i64;
   }
 
-  auto Axis(std::int64_t axis, std::size_t rank) const -> std::size_t {
-    auto r = static_cast<std::int64_t>(rank);
-    return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
-  }
-
   /// The attribute weight of `node` for `attribute`, or nullptr when empty.
   auto AttributeWeight(std::size_t n, const std::string& attribute) const -> const Weight* {
     auto found = attribute_weights_.find({n, attribute});
@@ -274,7 +159,7 @@ class Emitter {
 
   auto AttributePtr(std::size_t n, const std::string& attribute) const -> std::string {
     const Weight* weight = AttributeWeight(n, attribute);
-    return weight == nullptr ? "nullptr" : Ident("w_", weight->name);
+    return weight == nullptr ? "nullptr" : CppIdentifier("w_", weight->name);
   }
 
   auto AttributeCount(std::size_t n, const std::string& attribute) const -> std::string {
@@ -290,7 +175,7 @@ class Emitter {
     const Weight* weight = AttributeWeight(n, attribute);
     if (weight == nullptr) return "{}";
     return std::string(dtype == graph::DType::kFloat32 ? "F32Vector" : "I64Vector") +
-           "(weights_, " + Quote(weight->name) + ")";
+           "(weights_, " + CppStringLiteral(weight->name) + ")";
   }
 
   void Line(const std::string& text) { run_ += "    " + text + "\n"; }
@@ -307,20 +192,14 @@ class Emitter {
       if (id == graph::kNoValue) continue;
       std::string tensor = TensorOf(id);
       if (tensor.empty()) continue;
-      Line("Resize(" + tensor + ", " + DTypeExpr(graph_.value(id).dtype) + ", " +
+      Line("Resize(" + tensor + ", " + RuntimeDTypeExpr(graph_.value(id).dtype) + ", " +
            DimsExpr(ShapeOf(id)) + ");");
     }
   }
 
   auto EmitNode(std::size_t n, const Node& node) -> bool {
-    std::string fused;
-    for (std::size_t i = 1; i < node.fused_from.size(); ++i) {
-      fused += (i == 1 ? ", fused with " : ", ") + node.fused_from[i];
-    }
-    std::string comment = "node '" + node.name + "' (" + node.op_type + ")" + fused;
-    std::replace(comment.begin(), comment.end(), '\n', ' ');
-    run_ += "    // " + comment + "\n";
-    unresolved_.clear();
+    run_ += NodeComment(node);
+    sizes_.ClearUnresolved();
     for (ValueId id : node.inputs) {
       if (id != graph::kNoValue && graph_.Constant(id) != nullptr &&
           graph_.value(id).dtype == graph::DType::kString) {
@@ -333,9 +212,9 @@ class Emitter {
     const std::string& op = node.op_type;
     if (op != "StringNormalizer") ResizeOutputs(node);
     bool ok = EmitOp(n, node, op);
-    if (ok && !unresolved_.empty()) {
+    if (ok && !sizes_.unresolved().empty()) {
       return Fail(node, diag::Code::kOnnxShape,
-                  "the size '" + unresolved_ + "' is not known when this node runs");
+                  "the size '" + sizes_.unresolved() + "' is not known when this node runs");
     }
     return ok;
   }
@@ -385,7 +264,7 @@ class Emitter {
     if (op == "Softmax") {
       const Shape& shape = ShapeOf(x);
       bool new_semantics = graph_.opset >= 13;
-      std::size_t axis = Axis(node.Int("axis", new_semantics ? -1 : 1), shape.size());
+      std::size_t axis = NormalizeAxis(node.Int("axis", new_semantics ? -1 : 1), shape.size());
       if (new_semantics) {
         Call(op, {Ptr(x), Ptr(y), Product(shape, 0, axis), Product(shape, axis, axis + 1),
                   Product(shape, axis + 1, shape.size())});
@@ -397,15 +276,7 @@ class Emitter {
     }
     if (op == "Transpose") {
       const Shape& shape = ShapeOf(x);
-      std::vector<std::int64_t> perm = node.Ints("perm");
-      if (perm.empty()) {
-        for (std::size_t i = shape.size(); i-- > 0;) perm.push_back(static_cast<std::int64_t>(i));
-      }
-      std::string perm_expr = "Dims{";
-      for (std::size_t i = 0; i < perm.size(); ++i) {
-        perm_expr += (i ? ", " : "") + std::to_string(perm[i]);
-      }
-      Call(op, {Ptr(x), DimsExpr(shape), perm_expr + "}", Ptr(y)});
+      Call(op, {Ptr(x), DimsExpr(shape), TransposePermExpr(node, shape.size()), Ptr(y)});
       return true;
     }
     if (op == "Concat") return EmitConcat(node);
@@ -415,7 +286,7 @@ class Emitter {
         return Fail(node, diag::Code::kOnnxShape, "K must be a constant with one value");
       }
       const Shape& shape = ShapeOf(x);
-      std::size_t axis = Axis(node.Int("axis", -1), shape.size());
+      std::size_t axis = NormalizeAxis(node.Int("axis", -1), shape.size());
       Call(op, {Ptr(x), Product(shape, 0, axis), Product(shape, axis, axis + 1),
                 Product(shape, axis + 1, shape.size()), std::to_string((*k)[0]),
                 node.Int("largest", 1) ? "true" : "false", Ptr(y), Ptr(node.outputs[1])});
@@ -423,7 +294,7 @@ class Emitter {
     }
     if (op == "ArgMax") {
       const Shape& shape = ShapeOf(x);
-      std::size_t axis = Axis(node.Int("axis", 0), shape.size());
+      std::size_t axis = NormalizeAxis(node.Int("axis", 0), shape.size());
       Call(op, {Ptr(x), Product(shape, 0, axis), Product(shape, axis, axis + 1),
                 Product(shape, axis + 1, shape.size()),
                 node.Int("select_last_index", 0) ? "true" : "false", Ptr(y)});
@@ -440,16 +311,16 @@ class Emitter {
     if (op == "Normalizer") {
       const Shape& shape = ShapeOf(x);
       std::string member =
-          Member("k::Norm", "k::ParseNorm(" + Quote(node.String("norm", "MAX")) + ")");
+          Member("k::Norm", "k::ParseNorm(" + CppStringLiteral(node.String("norm", "MAX")) + ")");
       Call(op, {Ptr(x), Product(shape, 0, shape.size() - 1),
                 Product(shape, shape.size() - 1, shape.size()), member, Ptr(y)});
       return true;
     }
     if (op == "LinearRegressor") {
       const Shape& shape = ShapeOf(x);
-      std::string post =
-          Member("k::PostTransform",
-                 "k::ParsePostTransform(" + Quote(node.String("post_transform", "NONE")) + ")");
+      std::string post = Member(
+          "k::PostTransform",
+          "k::ParsePostTransform(" + CppStringLiteral(node.String("post_transform", "NONE")) + ")");
       Call(op,
            {Ptr(x), Product(shape, 0, shape.size() - 1),
             Product(shape, shape.size() - 1, shape.size()), AttributePtr(n, "coefficients"),
@@ -473,17 +344,7 @@ class Emitter {
     bool trans_a = node.Int("transA", 0) != 0;
     std::string bias_shape = "k::BiasShape::kAuto";
     if (c != graph::kNoValue) {
-      const Shape& cs = ShapeOf(c);
-      auto one = [](const Dim& dim) { return dim.known() && dim.size == 1; };
-      if (std::all_of(cs.begin(), cs.end(), one)) {
-        bias_shape = "k::BiasShape::kScalar";
-      } else if (cs.size() == 1 || one(cs[0])) {
-        bias_shape = "k::BiasShape::kRow";
-      } else if (one(cs[1])) {
-        bias_shape = "k::BiasShape::kColumn";
-      } else {
-        bias_shape = "k::BiasShape::kFull";
-      }
+      bias_shape = "k::BiasShape::" + std::string(GemmBiasShape(ShapeOf(c)));
     }
     Call("Gemm", {Ptr(a), Ptr(node.inputs[1]), Ptr(c), Ptr(node.outputs[0]), Size(out[0]),
                   Size(out[1]), Size(ShapeOf(a)[trans_a ? 0 : 1]), trans_a ? "true" : "false",
@@ -493,20 +354,13 @@ class Emitter {
   }
 
   auto EmitClip(const Node& node) -> bool {
-    std::string bounds[2] = {
-        FloatLiteral(node.Float("min", -std::numeric_limits<float>::infinity())),
-        FloatLiteral(node.Float("max", std::numeric_limits<float>::infinity()))};
-    for (std::size_t i = 1; i <= 2; ++i) {
-      if (node.Input(i) == graph::kNoValue) continue;
-      const graph::TensorData* data = graph_.Constant(node.Input(i));
-      if (data == nullptr || data->f32.size() != 1) {
-        return Fail(node, diag::Code::kOnnxShape,
-                    "Clip's min and max must be constant scalars for the CPU back end");
-      }
-      bounds[i - 1] = FloatLiteral(data->f32[0]);
+    std::optional<std::array<float, 2>> bounds = ClipBounds(graph_, node);
+    if (!bounds) {
+      return Fail(node, diag::Code::kOnnxShape,
+                  "Clip's min and max must be constant scalars for the CPU back end");
     }
-    Call("Clip",
-         {Ptr(node.inputs[0]), Ptr(node.outputs[0]), Count(node.outputs[0]), bounds[0], bounds[1]});
+    Call("Clip", {Ptr(node.inputs[0]), Ptr(node.outputs[0]), Count(node.outputs[0]),
+                  FloatLiteral((*bounds)[0]), FloatLiteral((*bounds)[1])});
     return true;
   }
 
@@ -520,29 +374,7 @@ class Emitter {
                   "the CPU back end supports 1-D and 2-D windows only, got " +
                       std::to_string(axes) + " spatial axes");
     }
-    std::vector<std::int64_t> strides = node.Ints("strides");
-    std::vector<std::int64_t> dilations = node.Ints("dilations");
-    std::vector<std::int64_t> pads = node.Ints("pads");
-    std::string auto_pad = node.String("auto_pad", "NOTSET");
-    // 1-D windows use the second (width) slot; the height slot stays 1.
-    std::size_t slot0 = 2 - axes;
-    for (std::size_t i = 0; i < axes; ++i) {
-      std::size_t s = slot0 + i;
-      window.kernel[s] = kernel[i];
-      window.stride[s] = strides.empty() ? 1 : strides[i];
-      window.dilation[s] = dilations.empty() ? 1 : dilations[i];
-      if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-        std::int64_t extent = window.dilation[s] * (kernel[i] - 1) + 1;
-        std::int64_t total = std::max<std::int64_t>(
-            0, (out[i + 2].size - 1) * window.stride[s] + extent - in[i + 2].size);
-        std::int64_t small = total / 2;
-        window.pad_begin[s] = auto_pad == "SAME_UPPER" ? small : total - small;
-        window.pad_end[s] = total - window.pad_begin[s];
-      } else if (auto_pad == "NOTSET" && !pads.empty()) {
-        window.pad_begin[s] = pads[i];
-        window.pad_end[s] = pads[i + axes];
-      }
-    }
+    window = WindowGeometry(node, kernel, in, out);
     return true;
   }
 
@@ -571,11 +403,7 @@ class Emitter {
     ValueId w = node.inputs[1];
     ValueId y = node.outputs[0];
     const Shape& in = ShapeOf(x);
-    const Shape& ws = ShapeOf(w);
-    std::vector<std::int64_t> kernel = node.Ints("kernel_shape");
-    if (kernel.empty()) {
-      for (std::size_t i = 2; i < ws.size(); ++i) kernel.push_back(ws[i].size);
-    }
+    const std::vector<std::int64_t> kernel = ConvKernel(node, ShapeOf(w));
     Window window;
     if (!ResolveWindow(node, kernel, in, ShapeOf(y), window)) return false;
     Line("{");
@@ -614,7 +442,7 @@ class Emitter {
     if (dtype == graph::DType::kString) {
       return Fail(node, diag::Code::kOnnxDataType, "Concat of strings is not supported");
     }
-    std::size_t axis = Axis(node.Int("axis", 0), out.size());
+    std::size_t axis = NormalizeAxis(node.Int("axis", 0), out.size());
     std::string pointers;
     std::string sizes;
     for (std::size_t i = 0; i < node.inputs.size(); ++i) {
@@ -655,10 +483,11 @@ class Emitter {
         "      a.intercepts = " + AttributeVector(n, "intercepts", graph::DType::kFloat32) + ";\n";
     build += "      a.classlabels_ints = " +
              AttributeVector(n, "classlabels_ints", graph::DType::kInt64) + ";\n";
-    build +=
-        "      a.classlabels_strings = " + StringList(node.Strings("classlabels_strings")) + ";\n";
+    build += "      a.classlabels_strings = " + CppStringList(node.Strings("classlabels_strings")) +
+             ";\n";
     build += "      a.multi_class = " + std::to_string(node.Int("multi_class", 0)) + ";\n";
-    build += "      a.post_transform = " + Quote(node.String("post_transform", "NONE")) + ";\n";
+    build += "      a.post_transform = " + CppStringLiteral(node.String("post_transform", "NONE")) +
+             ";\n";
     build += "      return std::make_unique<k::LinearClassifier>(std::move(a), " +
              Size(shape.back()) + ");\n    }()";
     std::string member = Member("std::unique_ptr<k::LinearClassifier>", build);
@@ -690,10 +519,10 @@ class Emitter {
     ints("nodes_nodeids", "nodes_nodeids");
     ints("nodes_featureids", "nodes_featureids");
     floats("nodes_values", "nodes_values");
-    build +=
-        "      a.nodes_modes = NodeModes(weights_, " +
-        Quote(AttributeWeight(n, "nodes_modes") ? AttributeWeight(n, "nodes_modes")->name : "") +
-        ");\n";
+    build += "      a.nodes_modes = NodeModes(weights_, " +
+             CppStringLiteral(
+                 AttributeWeight(n, "nodes_modes") ? AttributeWeight(n, "nodes_modes")->name : "") +
+             ");\n";
     ints("nodes_truenodeids", "nodes_truenodeids");
     ints("nodes_falsenodeids", "nodes_falsenodeids");
     ints("nodes_missing_value_tracks_true", "nodes_missing_value_tracks_true");
@@ -703,13 +532,15 @@ class Emitter {
     floats("leaf_weights", leaf + "weights");
     floats("base_values", "base_values");
     build += "      a.n_targets = " + std::to_string(node.Int("n_targets", 1)) + ";\n";
-    build +=
-        "      a.aggregate_function = " + Quote(node.String("aggregate_function", "SUM")) + ";\n";
-    build += "      a.post_transform = " + Quote(node.String("post_transform", "NONE")) + ";\n";
+    build += "      a.aggregate_function = " +
+             CppStringLiteral(node.String("aggregate_function", "SUM")) + ";\n";
+    build += "      a.post_transform = " + CppStringLiteral(node.String("post_transform", "NONE")) +
+             ";\n";
     if (classifier) {
       ints("classlabels_int64s", "classlabels_int64s");
-      build += "      a.classlabels_strings = " + StringList(node.Strings("classlabels_strings")) +
-               ";\n";
+      build +=
+          "      a.classlabels_strings = " + CppStringList(node.Strings("classlabels_strings")) +
+          ";\n";
     }
     build += "      return std::make_unique<k::TreeEnsemble>(a, " + Size(shape.back()) + ", " +
              (classifier ? "true" : "false") + ");\n    }()";
@@ -730,12 +561,12 @@ class Emitter {
     ValueId x = node.inputs[0];
     ValueId y = node.outputs[0];
     std::string build = "[] {\n      k::StringNormalizerAttributes a;\n";
-    build +=
-        "      a.case_change_action = " + Quote(node.String("case_change_action", "NONE")) + ";\n";
+    build += "      a.case_change_action = " +
+             CppStringLiteral(node.String("case_change_action", "NONE")) + ";\n";
     build +=
         "      a.is_case_sensitive = " + std::to_string(node.Int("is_case_sensitive", 0)) + ";\n";
-    build += "      a.stopwords = " + StringList(node.Strings("stopwords")) + ";\n";
-    build += "      a.locale = " + Quote(node.String("locale", "")) + ";\n";
+    build += "      a.stopwords = " + CppStringList(node.Strings("stopwords")) + ";\n";
+    build += "      a.locale = " + CppStringLiteral(node.String("locale", "")) + ";\n";
     build += "      return std::make_unique<k::StringNormalizer>(std::move(a));\n    }()";
     std::string member = Member("std::unique_ptr<k::StringNormalizer>", build);
     std::string tensor = TensorOf(y);
@@ -750,7 +581,7 @@ class Emitter {
       Line(tensor + ".shape = {" + width + "};");
     }
     if (!out.empty() && !out.back().known()) {
-      symbols_[out.back().symbol] = tensor + ".shape[" + std::to_string(out.size() - 1) + "]";
+      sizes_.Bind(out.back().symbol, tensor + ".shape[" + std::to_string(out.size() - 1) + "]");
     }
     return true;
   }
@@ -762,7 +593,7 @@ class Emitter {
     build += "      a.min_gram_length = " + std::to_string(node.Int("min_gram_length", 1)) + ";\n";
     build += "      a.max_gram_length = " + std::to_string(node.Int("max_gram_length", 1)) + ";\n";
     build += "      a.max_skip_count = " + std::to_string(node.Int("max_skip_count", 0)) + ";\n";
-    build += "      a.mode = " + Quote(node.String("mode", "TF")) + ";\n";
+    build += "      a.mode = " + CppStringLiteral(node.String("mode", "TF")) + ";\n";
     build += "      a.ngram_counts = " + AttributeVector(n, "ngram_counts", graph::DType::kInt64) +
              ";\n";
     build +=
@@ -770,7 +601,7 @@ class Emitter {
         ";\n";
     build +=
         "      a.pool_int64s = " + AttributeVector(n, "pool_int64s", graph::DType::kInt64) + ";\n";
-    build += "      a.pool_strings = " + StringList(node.Strings("pool_strings")) + ";\n";
+    build += "      a.pool_strings = " + CppStringList(node.Strings("pool_strings")) + ";\n";
     build += "      a.weights = " + AttributeVector(n, "weights", graph::DType::kFloat32) + ";\n";
     build += "      return std::make_unique<k::TfIdfVectorizer>(std::move(a));\n    }()";
     std::string member = Member("std::unique_ptr<k::TfIdfVectorizer>", build);
@@ -784,11 +615,8 @@ class Emitter {
 
   /// Graph outputs that no node writes (a graph input or a constant): copied at the end.
   auto EmitPassThroughOutputs() -> bool {
-    std::set<ValueId> written;
-    for (const Node& node : graph_.nodes) written.insert(node.outputs.begin(), node.outputs.end());
-    for (std::size_t i = 0; i < graph_.outputs.size(); ++i) {
+    for (std::size_t i : PassThroughOutputs(graph_)) {
       ValueId id = graph_.outputs[i];
-      if (written.contains(id)) continue;
       std::string target = "out[" + std::to_string(i) + "]";
       const graph::Value& value = graph_.value(id);
       if (value.dtype == graph::DType::kString) {
@@ -796,10 +624,10 @@ class Emitter {
                   "output '" + value.name + "'", "a constant string output is not supported");
         return false;
       }
-      unresolved_.clear();
+      sizes_.ClearUnresolved();
       run_ += "    // output '" + value.name + "' passes through\n";
-      Line("Resize(" + target + ", " + DTypeExpr(value.dtype) + ", " + DimsExpr(value.shape) +
-           ");");
+      Line("Resize(" + target + ", " + RuntimeDTypeExpr(value.dtype) + ", " +
+           DimsExpr(value.shape) + ");");
       std::string source = Ptr(id);
       auto found = tensors_.find(id);
       if (found != tensors_.end() && found->second.starts_with("in[")) {
@@ -808,27 +636,6 @@ class Emitter {
       Call("Copy", {source, target + "." + Field(value.dtype) + ".data()", Count(id)});
     }
     return true;
-  }
-
-  /// The TensorInfo initializers of the graph's inputs or outputs, with their stages.
-  auto TensorInfos(const std::vector<ValueId>& ids, bool inputs) const -> std::string {
-    std::string out;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      const graph::Value& value = graph_.value(ids[i]);
-      std::string dims;
-      for (const Dim& dim : value.shape) {
-        dims += (dims.empty() ? "" : ", ") + (dim.known() ? std::to_string(dim.size) : "-1");
-      }
-      std::string stage;
-      if (inputs && stages_.image && stages_.image->input == i) stage = ", InputStage::kImage";
-      if (!inputs && std::find(stages_.label_outputs.begin(), stages_.label_outputs.end(), i) !=
-                         stages_.label_outputs.end()) {
-        stage = ",\n       InputStage::kNone, " + StringList(stages_.labels);
-      }
-      out += "      {" + Quote(value.name) + ", " + DTypeExpr(value.dtype) + ", {" + dims + "}" +
-             stage + "},\n";
-    }
-    return out;
   }
 
   auto Assemble() const -> std::string {
@@ -856,7 +663,7 @@ class Emitter {
         "[[maybe_unused]] auto NodeModes(const Weights& weights, const char* name)"
         " -> std::vector<std::string> {\n  static const char* const kModes[] = {";
     for (std::size_t i = 0; i < std::size(kTreeNodeModes); ++i) {
-      out += (i ? ", " : "") + Quote(kTreeNodeModes[i]);
+      out += (i ? ", " : "") + CppStringLiteral(kTreeNodeModes[i]);
     }
     out +=
         "};\n  std::vector<std::string> modes;\n  if (name[0] == 0) return modes;\n"
@@ -869,18 +676,17 @@ class Emitter {
     out += "  explicit GeneratedModel(Weights weights) : weights_(std::move(weights))";
     for (const Weight& weight : lowering_.weights) {
       std::string getter = graph_.value(weight.value).dtype == graph::DType::kInt64 ? "I64" : "F32";
-      out += ",\n        " + Ident("w_", weight.name) + "(weights_." + getter + "(" +
-             Quote(weight.name) + "))";
+      out += ",\n        " + CppIdentifier("w_", weight.name) + "(weights_." + getter + "(" +
+             CppStringLiteral(weight.name) + "))";
     }
     out += " {\n" + construct_ + "  }\n\n";
-    out += "  auto inputs() const -> const std::vector<TensorInfo>& override { return inputs_; }\n";
-    out +=
-        "  auto outputs() const -> const std::vector<TensorInfo>& override {\n"
-        "    return outputs_;\n  }\n\n";
+    out += TensorInfoAccessors();
     std::vector<std::size_t> word_inputs = WordInputs();
     if (stages_.image) {
       out += "  void Run(const std::vector<Tensor>& given, std::vector<Tensor>& out) override {\n";
-      out += DecodeImages();
+      out += DecodeImageLines(
+          "String rows for the image input: PNG or JPEG files for the image stage.");
+      out += "    CheckInputs(inputs_, in);\n";
     } else if (word_inputs.empty()) {
       out += "  void Run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {\n";
       out += "    CheckInputs(inputs_, in);\n";
@@ -889,17 +695,15 @@ class Emitter {
       out += "    CheckInputs(inputs_, given);\n";
       out += SplitWords(word_inputs);
     }
-    out += "    const std::int64_t batch = in[0].shape.empty() ? 1 : in[0].shape[0];\n";
-    out += "    (void)batch;\n";
-    out += "    arena_.resize(static_cast<std::size_t>(" +
-           std::to_string(lowering_.plan.arena.per_batch) + " * batch + " +
-           std::to_string(lowering_.plan.arena.fixed) + "));\n";
+    out += BatchLines();
+    out += "    arena_.resize(static_cast<std::size_t>(" + BatchExtentExpr(lowering_.plan.arena) +
+           "));\n";
     out += "    out.resize(" + std::to_string(graph_.outputs.size()) + ");\n";
     out += run_ + "  }\n\n private:\n";
     out += "  Weights weights_;\n";
     for (const Weight& weight : lowering_.weights) {
       out += "  [[maybe_unused]] const " + CType(graph_.value(weight.value).dtype) + "* " +
-             Ident("w_", weight.name) + ";\n";
+             CppIdentifier("w_", weight.name) + ";\n";
     }
     out += members_;
     if (!word_inputs.empty()) {
@@ -909,16 +713,13 @@ class Emitter {
       out +=
           "  k::Tokenizer tokenizer_{[] {\n    k::TokenizerAttributes a;\n"
           "    a.tokenexp = " +
-          Quote(kWordPattern) + ";\n    return a;\n  }()};\n";
+          CppStringLiteral(kWordPattern) + ";\n    return a;\n  }()};\n";
       out += "  std::vector<Tensor> words_;\n";
     }
     if (stages_.image) out += ImageStageMembers(*stages_.image);
     out += "  // Intermediates, laid out by the memory plan (64-byte aligned offsets).\n";
     out += "  std::vector<unsigned char, AlignedAllocator<unsigned char>> arena_;\n";
-    out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs, true) +
-           "  };\n";
-    out += "  const std::vector<TensorInfo> outputs_ = {\n" + TensorInfos(graph_.outputs, false) +
-           "  };\n";
+    out += TensorInfoTables(graph_, stages_);
     out += "};\n\n}  // namespace\n\n";
     out += "auto CreateModel(const std::string& weights_path) -> std::unique_ptr<Model> {\n";
     out +=
@@ -966,20 +767,6 @@ class Emitter {
     return out;
   }
 
-  /// Run's prologue for an image input: string rows (PNG or JPEG files) are
-  /// decoded by the compiled-in image stage; float rows are used as given.
-  static auto DecodeImages() -> std::string {
-    return "    // String rows for the image input: PNG or JPEG files for the image stage.\n"
-           "    const bool images = !given.empty() && given[0].dtype == DType::kString;\n"
-           "    if (images) {\n"
-           "      decoded_.resize(given.size());\n"
-           "      image_.Run(given[0], decoded_[0]);\n"
-           "      for (std::size_t i = 1; i < given.size(); ++i) decoded_[i] = given[i];\n"
-           "    }\n"
-           "    const std::vector<Tensor>& in = images ? decoded_ : given;\n"
-           "    CheckInputs(inputs_, in);\n";
-  }
-
   // scikit-learn's default token pattern (an ECMAScript regex here).
   static constexpr std::string_view kWordPattern = "\\b\\w\\w+\\b";
 
@@ -987,11 +774,10 @@ class Emitter {
   const graph::Graph& graph_;
   diag::Sink& sink_;
   Stages stages_;
-  std::map<std::string, std::string> symbols_;
+  SizeExprs sizes_;
   std::map<ValueId, std::string> pointers_;
   std::map<ValueId, std::string> tensors_;
   std::map<std::pair<std::size_t, std::string>, const Weight*> attribute_weights_;
-  std::string unresolved_;
   std::string run_;
   std::string members_;
   std::string construct_;

@@ -3,10 +3,13 @@
 // an fpga/ folder: the fixed-point plan (fpga_quantize.h) emitted as HLS C++
 // (fpga_emit.h), a C-simulation test bench with its data, a Vitis HLS
 // script, an XRT host program, a CMake project and resource estimates.
+#include <algorithm>
+#include <iterator>
+
 #include "compiler/codegen/backend.h"
+#include "compiler/codegen/bundle_assembly.h"
 #include "compiler/codegen/fpga_emit.h"
 #include "compiler/codegen/fpga_quantize.h"
-#include "compiler/support/embedded.h"
 
 namespace ferry::codegen {
 
@@ -40,11 +43,7 @@ auto FpgaFiles(const Lowering& model, diag::Sink& sink) -> std::optional<std::ve
       File{.path = folder + "tb_data.bin", .bytes = fpga::EmitTestData(*plan), .binary = true},
       text("weights.h", fpga::EmitWeights(*plan)),
   };
-  for (const support::EmbeddedFile& file : support::EmbeddedFiles()) {
-    if (!file.path.starts_with(kShimFolder)) continue;
-    files.push_back(text("hls/" + std::string(file.path.substr(kShimFolder.size())),
-                         std::string(file.contents)));
-  }
+  std::ranges::move(EmbeddedFolder(kShimFolder, folder + "hls/"), std::back_inserter(files));
   return files;
 }
 

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "compiler/codegen/generated_cpp.h"
+
 namespace ferry::codegen::fpga {
 namespace {
 
@@ -14,15 +16,6 @@ using graph::ValueId;
 
 const std::set<std::string> kReshapes = {"Flatten", "Reshape", "Identity", "Squeeze", "Unsqueeze"};
 const std::set<std::string> kHostTail = {"Softmax", "LogSoftmax", "TopK", "ArgMax"};
-
-auto CppName(std::string_view name) -> std::string {
-  std::string out;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    out += ok ? c : '_';
-  }
-  return out;
-}
 
 auto OnnxNote(const Node& node, const graph::Graph& graph) -> std::string {
   std::string out;
@@ -127,7 +120,7 @@ class Builder {
     }
     QLayer layer;
     layer.node = n;
-    layer.name = CppName(node.name);
+    layer.name = CppIdentifier("", node.name);
     layer.onnx = OnnxNote(node, graph_);
     FloatLayer floats;
     floats.relu = node.activation == graph::Activation::kRelu;

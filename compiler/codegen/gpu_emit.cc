@@ -14,12 +14,11 @@
 #include "compiler/codegen/gpu_emit.h"
 
 #include <algorithm>
-#include <limits>
-#include <locale>
+#include <array>
 #include <map>
 #include <set>
-#include <sstream>
 
+#include "compiler/codegen/generated_cpp.h"
 #include "compiler/codegen/stages.h"
 
 namespace ferry::codegen {
@@ -30,35 +29,8 @@ using graph::Node;
 using graph::Shape;
 using graph::ValueId;
 
-auto Quote(std::string_view text) -> std::string {
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte >= 0x7f || c == '?') {
-      out += '\\';
-      out += static_cast<char>('0' + ((byte >> 6) & 7));
-      out += static_cast<char>('0' + ((byte >> 3) & 7));
-      out += static_cast<char>('0' + (byte & 7));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 /// A float literal that reads back as the same float (infinities as INFINITY).
-auto FloatLiteral(float value) -> std::string {
-  if (value == std::numeric_limits<float>::infinity()) return "INFINITY";
-  if (value == -std::numeric_limits<float>::infinity()) return "-INFINITY";
-  std::ostringstream out;
-  out.imbue(std::locale::classic());
-  out.precision(9);
-  out << std::scientific << value;
-  return out.str() + "f";
-}
+auto FloatLiteral(float value) -> std::string { return CppFloatLiteral(value, "INFINITY"); }
 
 /// The expression of one element after `activation` in a generated kernel.
 auto ActivationCode(graph::Activation activation, float min, float max) -> std::string {
@@ -93,30 +65,15 @@ auto ActExpr(graph::Activation activation, float min, float max) -> std::string 
   return "g::Act{}";
 }
 
+// Element types of device tensors. Strings have no device form (CheckGraph
+// rejects string inputs, no op that makes strings is lowered), so unlike the
+// CPU back end's CType and Field everything that is not int64 is float.
 auto CType(graph::DType dtype) -> std::string {
   return dtype == graph::DType::kInt64 ? "std::int64_t" : "float";
 }
 
-auto DTypeExpr(graph::DType dtype) -> std::string {
-  switch (dtype) {
-    case graph::DType::kFloat32:
-      return "DType::kFloat32";
-    case graph::DType::kInt64:
-      return "DType::kInt64";
-    case graph::DType::kString:
-      return "DType::kString";
-  }
-  return "DType::kFloat32";
-}
-
 auto Field(graph::DType dtype) -> std::string {
   return dtype == graph::DType::kInt64 ? "i64" : "f32";
-}
-
-auto StringList(const std::vector<std::string>& strings) -> std::string {
-  std::string out = "{";
-  for (std::size_t i = 0; i < strings.size(); ++i) out += (i ? ", " : "") + Quote(strings[i]);
-  return out + "}";
 }
 
 const std::vector<std::string> kGpuOperators = {"Add",
@@ -143,15 +100,6 @@ const std::vector<std::string> kGpuOperators = {"Add",
                                                 "TopK",
                                                 "Transpose"};
 
-/// A window's resolved geometry over two axes (1-D windows use the width slot).
-struct Window {
-  std::int64_t kernel[2] = {1, 1};
-  std::int64_t stride[2] = {1, 1};
-  std::int64_t dilation[2] = {1, 1};
-  std::int64_t pad_begin[2] = {0, 0};
-  std::int64_t pad_end[2] = {0, 0};
-};
-
 class GpuEmitter {
  public:
   GpuEmitter(const Lowering& lowering, diag::Sink& sink)
@@ -165,9 +113,9 @@ class GpuEmitter {
       if (!EmitNode(n, graph_.nodes[n])) return std::nullopt;
     }
     EmitPassThroughOutputs();
-    if (!unresolved_.empty()) {
+    if (!sizes_.unresolved().empty()) {
       sink_.Add(diag::Code::kOnnxShape, diag::Location{.file = graph_.source}, "",
-                "the size '" + unresolved_ + "' is not known before the model runs");
+                "the size '" + sizes_.unresolved() + "' is not known before the model runs");
       return std::nullopt;
     }
     return Assemble();
@@ -211,14 +159,8 @@ class GpuEmitter {
       const ValueId id = graph_.inputs[i];
       pointers_[id] =
           "in_dev_[" + std::to_string(i) + "].As<" + CType(graph_.value(id).dtype) + ">()";
-      const Shape& shape = graph_.value(id).shape;
-      for (std::size_t d = 0; d < shape.size(); ++d) {
-        if (!shape[d].known() && !symbols_.contains(shape[d].symbol)) {
-          symbols_[shape[d].symbol] =
-              "in[" + std::to_string(i) + "].shape[" + std::to_string(d) + "]";
-        }
-      }
     }
+    sizes_.BindInputs(graph_);
     for (std::size_t i = 0; i < graph_.outputs.size(); ++i) {
       const ValueId id = graph_.outputs[i];
       if (pointers_.contains(id)) continue;
@@ -235,46 +177,19 @@ class GpuEmitter {
     for (const graph::Buffer& buffer : lowering_.plan.buffers) {
       buffers_[buffer.value] = &buffer;
       if (pointers_.contains(buffer.value)) continue;
-      pointers_[buffer.value] = "reinterpret_cast<" + CType(graph_.value(buffer.value).dtype) +
-                                "*>(arena_.As<unsigned char>() + " +
-                                std::to_string(buffer.offset.per_batch) + " * batch + " +
-                                std::to_string(buffer.offset.fixed) + ")";
+      pointers_[buffer.value] = ArenaPointer(
+          "arena_.As<unsigned char>()", CType(graph_.value(buffer.value).dtype), buffer.offset);
     }
   }
 
   auto ShapeOf(ValueId id) const -> const Shape& { return graph_.value(id).shape; }
 
-  auto Size(const Dim& dim) -> std::string {
-    if (dim.known()) return std::to_string(dim.size);
-    auto found = symbols_.find(dim.symbol);
-    if (found == symbols_.end()) {
-      unresolved_ = dim.symbol;
-      return "0";
-    }
-    return found->second;
-  }
-
-  auto DimsExpr(const Shape& shape) -> std::string {
-    std::string out = "Dims{";
-    for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + Size(shape[i]);
-    return out + "}";
-  }
-
+  auto Size(const Dim& dim) -> std::string { return sizes_.Size(dim); }
+  auto DimsExpr(const Shape& shape) -> std::string { return sizes_.Dims(shape); }
   auto Product(const Shape& shape, std::size_t begin, std::size_t end) -> std::string {
-    std::string out;
-    std::int64_t known = 1;
-    for (std::size_t i = begin; i < end && i < shape.size(); ++i) {
-      if (shape[i].known()) {
-        known *= shape[i].size;
-      } else {
-        out += (out.empty() ? "" : " * ") + Size(shape[i]);
-      }
-    }
-    if (out.empty()) return std::to_string(known);
-    return known == 1 ? out : std::to_string(known) + " * " + out;
+    return sizes_.Product(shape, begin, end);
   }
-
-  auto Count(ValueId id) -> std::string { return Product(ShapeOf(id), 0, ShapeOf(id).size()); }
+  auto Count(ValueId id) -> std::string { return sizes_.Count(ShapeOf(id)); }
 
   auto Bytes(ValueId id) -> std::string {
     return "static_cast<std::size_t>(" + Count(id) + ") * sizeof(" + CType(graph_.value(id).dtype) +
@@ -298,7 +213,7 @@ class GpuEmitter {
   void Line(const std::string& text) { run_ += "    " + text + "\n"; }
 
   void Check(const std::string& call, const std::string& what) {
-    Line("g::Check(" + call + ", " + Quote(what) + ");");
+    Line("g::Check(" + call + ", " + CppStringLiteral(what) + ");");
   }
 
   /// A member built in the constructor, after the weights are on the device.
@@ -324,13 +239,7 @@ class GpuEmitter {
   }
 
   auto EmitNode(std::size_t n, const Node& node) -> bool {
-    std::string fused;
-    for (std::size_t i = 1; i < node.fused_from.size(); ++i) {
-      fused += (i == 1 ? ", fused with " : ", ") + node.fused_from[i];
-    }
-    std::string comment = "node '" + node.name + "' (" + node.op_type + ")" + fused;
-    std::replace(comment.begin(), comment.end(), '\n', ' ');
-    run_ += "    // " + comment + "\n";
+    run_ += NodeComment(node);
     return EmitOp(n, node);
   }
 
@@ -377,7 +286,8 @@ class GpuEmitter {
     }
     if (op == "Softmax") {
       const bool new_semantics = graph_.opset >= 13;
-      const std::size_t axis = Axis(node.Int("axis", new_semantics ? -1 : 1), shape.size());
+      const std::size_t axis =
+          NormalizeAxis(node.Int("axis", new_semantics ? -1 : 1), shape.size());
       const std::string inner =
           new_semantics ? Product(shape, axis + 1, shape.size()) : std::string("1");
       const std::string middle =
@@ -389,7 +299,7 @@ class GpuEmitter {
     if (op == "TopK") {
       const graph::TensorData* k = graph_.Constant(node.Input(1));
       if (k == nullptr || k->i64.size() != 1) return Fail(node, "K must be a constant");
-      const std::size_t axis = Axis(node.Int("axis", -1), shape.size());
+      const std::size_t axis = NormalizeAxis(node.Int("axis", -1), shape.size());
       Line("g::TopK(ctx_, " + Ptr(x) + ", " + Product(shape, 0, axis) + ", " +
            Product(shape, axis, axis + 1) + ", " + Product(shape, axis + 1, shape.size()) + ", " +
            std::to_string(k->i64[0]) + ", " + (node.Int("largest", 1) ? "true" : "false") + ", " +
@@ -397,32 +307,19 @@ class GpuEmitter {
       return true;
     }
     if (op == "ArgMax") {
-      const std::size_t axis = Axis(node.Int("axis", 0), shape.size());
+      const std::size_t axis = NormalizeAxis(node.Int("axis", 0), shape.size());
       Line("g::ArgMax(ctx_, " + Ptr(x) + ", " + Product(shape, 0, axis) + ", " +
            Product(shape, axis, axis + 1) + ", " + Product(shape, axis + 1, shape.size()) + ", " +
            (node.Int("select_last_index", 0) ? "true" : "false") + ", " + Ptr(y) + ");");
       return true;
     }
     if (op == "Transpose") {
-      std::vector<std::int64_t> perm = node.Ints("perm");
-      if (perm.empty()) {
-        for (std::size_t i = shape.size(); i-- > 0;) perm.push_back(static_cast<std::int64_t>(i));
-      }
-      std::string perm_expr = "Dims{";
-      for (std::size_t i = 0; i < perm.size(); ++i) {
-        perm_expr += (i ? ", " : "") + std::to_string(perm[i]);
-      }
-      Line("g::Transpose(ctx_, " + Ptr(x) + ", " + DimsExpr(shape) + ", " + perm_expr + "}, " +
-           Ptr(y) + ");");
+      Line("g::Transpose(ctx_, " + Ptr(x) + ", " + DimsExpr(shape) + ", " +
+           TransposePermExpr(node, shape.size()) + ", " + Ptr(y) + ");");
       return true;
     }
     if (op == "Concat") return EmitConcat(node);
     return Fail(node, "the gpu back end has no lowering for '" + op + "'");
-  }
-
-  auto Axis(std::int64_t axis, std::size_t rank) const -> std::size_t {
-    const auto r = static_cast<std::int64_t>(rank);
-    return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
   }
 
   /// The g::Act of a Relu, Sigmoid, Tanh or Clip node (Clip's bounds constant).
@@ -431,23 +328,16 @@ class GpuEmitter {
     if (op == "Relu") return ActExpr(graph::Activation::kRelu, 0, 0);
     if (op == "Sigmoid") return ActExpr(graph::Activation::kSigmoid, 0, 0);
     if (op == "Tanh") return ActExpr(graph::Activation::kTanh, 0, 0);
-    float bounds[2] = {0, 0};
-    if (!ClipBounds(node, bounds)) return std::nullopt;
-    return ActExpr(graph::Activation::kClip, bounds[0], bounds[1]);
+    std::optional<std::array<float, 2>> bounds = ConstantClipBounds(node);
+    if (!bounds) return std::nullopt;
+    return ActExpr(graph::Activation::kClip, (*bounds)[0], (*bounds)[1]);
   }
 
-  auto ClipBounds(const Node& node, float bounds[2]) -> bool {
-    bounds[0] = node.Float("min", -std::numeric_limits<float>::infinity());
-    bounds[1] = node.Float("max", std::numeric_limits<float>::infinity());
-    for (std::size_t i = 1; i <= 2; ++i) {
-      if (node.Input(i) == graph::kNoValue) continue;
-      const graph::TensorData* data = graph_.Constant(node.Input(i));
-      if (data == nullptr || data->f32.size() != 1) {
-        return Fail(node, "Clip's min and max must be constant scalars");
-      }
-      bounds[i - 1] = data->f32[0];
-    }
-    return true;
+  /// Clip's bounds, or nullopt with E0811 when they are not constants.
+  auto ConstantClipBounds(const Node& node) -> std::optional<std::array<float, 2>> {
+    std::optional<std::array<float, 2>> bounds = ClipBounds(graph_, node);
+    if (!bounds) Fail(node, "Clip's min and max must be constant scalars");
+    return bounds;
   }
 
   auto ResolveWindow(const Node& node, const std::vector<std::int64_t>& kernel, const Shape& in,
@@ -462,28 +352,7 @@ class GpuEmitter {
                   "channels and spatial sizes must be known at compile time on the gpu "
                   "target (only the batch may vary)");
     }
-    const std::vector<std::int64_t> strides = node.Ints("strides");
-    const std::vector<std::int64_t> dilations = node.Ints("dilations");
-    const std::vector<std::int64_t> pads = node.Ints("pads");
-    const std::string auto_pad = node.String("auto_pad", "NOTSET");
-    const std::size_t slot0 = 2 - axes;
-    for (std::size_t i = 0; i < axes; ++i) {
-      const std::size_t s = slot0 + i;
-      window.kernel[s] = kernel[i];
-      window.stride[s] = strides.empty() ? 1 : strides[i];
-      window.dilation[s] = dilations.empty() ? 1 : dilations[i];
-      if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-        const std::int64_t extent = window.dilation[s] * (kernel[i] - 1) + 1;
-        const std::int64_t total = std::max<std::int64_t>(
-            0, (out[i + 2].size - 1) * window.stride[s] + extent - in[i + 2].size);
-        const std::int64_t small = total / 2;
-        window.pad_begin[s] = auto_pad == "SAME_UPPER" ? small : total - small;
-        window.pad_end[s] = total - window.pad_begin[s];
-      } else if (auto_pad == "NOTSET" && !pads.empty()) {
-        window.pad_begin[s] = pads[i];
-        window.pad_end[s] = pads[i + axes];
-      }
-    }
+    window = WindowGeometry(node, kernel, in, out);
     return true;
   }
 
@@ -493,11 +362,7 @@ class GpuEmitter {
     const ValueId y = node.outputs[0];
     const Shape& in = ShapeOf(x);
     const Shape& out = ShapeOf(y);
-    const Shape& ws = ShapeOf(w);
-    std::vector<std::int64_t> kernel = node.Ints("kernel_shape");
-    if (kernel.empty()) {
-      for (std::size_t i = 2; i < ws.size(); ++i) kernel.push_back(ws[i].size);
-    }
+    const std::vector<std::int64_t> kernel = ConvKernel(node, ShapeOf(w));
     Window window;
     if (!ResolveWindow(node, kernel, in, out, window)) return false;
     const bool one_d = in.size() == 3;
@@ -558,19 +423,7 @@ class GpuEmitter {
       return Fail(node, "a Gemm's N and K must be known at compile time on the gpu target");
     }
     std::string bias = "g::BiasShape::kNone";
-    if (c != graph::kNoValue) {
-      const Shape& cs = ShapeOf(c);
-      auto one = [](const Dim& dim) { return dim.known() && dim.size == 1; };
-      if (std::all_of(cs.begin(), cs.end(), one)) {
-        bias = "g::BiasShape::kScalar";
-      } else if (cs.size() == 1 || one(cs[0])) {
-        bias = "g::BiasShape::kRow";
-      } else if (one(cs[1])) {
-        bias = "g::BiasShape::kColumn";
-      } else {
-        bias = "g::BiasShape::kFull";
-      }
-    }
+    if (c != graph::kNoValue) bias = "g::BiasShape::" + std::string(GemmBiasShape(ShapeOf(c)));
     const std::string member = Member(
         "g::Gemm", std::to_string(out[1].size) + ", " + std::to_string(as[trans_a ? 0 : 1].size) +
                        ", " + (trans_a ? "true" : "false") + ", " +
@@ -639,14 +492,7 @@ class GpuEmitter {
                             ShapeOf(input) == ShapeOf(next.outputs[0]);
       if (!in_place) return nullptr;
     }
-    if (next.op_type == "Clip") {
-      for (std::size_t i = 1; i <= 2; ++i) {
-        const graph::TensorData* data = graph_.Constant(next.Input(i));
-        if (next.Input(i) != graph::kNoValue && (data == nullptr || data->f32.size() != 1)) {
-          return nullptr;
-        }
-      }
-    }
+    if (next.op_type == "Clip" && !ClipBounds(graph_, next)) return nullptr;
     return &next;
   }
 
@@ -669,7 +515,7 @@ class GpuEmitter {
     const ValueId b = node.inputs[1];
     ValueId y = node.outputs[0];
     graph::Activation activation = graph::Activation::kNone;
-    float bounds[2] = {0, 0};
+    std::array<float, 2> bounds = {0, 0};
     std::string fused_name;
     if (const Node* next = FusableActivation(n)) {
       if (next->op_type == "Relu") activation = graph::Activation::kRelu;
@@ -677,7 +523,9 @@ class GpuEmitter {
       if (next->op_type == "Tanh") activation = graph::Activation::kTanh;
       if (next->op_type == "Clip") {
         activation = graph::Activation::kClip;
-        if (!ClipBounds(*next, bounds)) return false;
+        std::optional<std::array<float, 2>> clip = ConstantClipBounds(*next);
+        if (!clip) return false;
+        bounds = *clip;
       }
       y = next->outputs[0];
       fused_name = next->name;
@@ -708,7 +556,7 @@ class GpuEmitter {
       Line("  if (count > 0) {");
       Line("    " + kernel + "<<<Blocks(count), kThreads, 0, ctx_.stream()>>>(" + Ptr(a) + ", " +
            Ptr(b) + ", " + Ptr(y) + ", count);");
-      Line("    g::Check(cudaGetLastError(), " + Quote(node.name) + ");");
+      Line("    g::Check(cudaGetLastError(), " + CppStringLiteral(node.name) + ");");
       Line("  }");
       Line("}");
       return true;
@@ -728,7 +576,7 @@ class GpuEmitter {
     const Shape& out = ShapeOf(y);
     const graph::DType dtype = graph_.value(y).dtype;
     if (dtype == graph::DType::kString) return Fail(node, "Concat of strings has no gpu lowering");
-    const std::size_t axis = Axis(node.Int("axis", 0), out.size());
+    const std::size_t axis = NormalizeAxis(node.Int("axis", 0), out.size());
     const std::string element = "sizeof(" + CType(dtype) + ")";
     const std::string inner = Product(out, axis + 1, out.size());
     const std::string rows = Product(out, 0, axis);
@@ -743,7 +591,7 @@ class GpuEmitter {
       Line("    if (width > 0 && " + rows + " > 0) {");
       Line("      g::Check(cudaMemcpy2DAsync(reinterpret_cast<unsigned char*>(" + Ptr(y) +
            ") + at, row, " + Ptr(part) + ", width, width, static_cast<std::size_t>(" + rows +
-           "), cudaMemcpyDeviceToDevice, ctx_.stream()), " + Quote(node.name) + ");");
+           "), cudaMemcpyDeviceToDevice, ctx_.stream()), " + CppStringLiteral(node.name) + ");");
       Line("    }");
       Line("    at += width;");
       Line("  }");
@@ -754,11 +602,8 @@ class GpuEmitter {
 
   /// Graph outputs that no node writes (an input or a constant): copied on the device.
   void EmitPassThroughOutputs() {
-    std::set<ValueId> written;
-    for (const Node& node : graph_.nodes) written.insert(node.outputs.begin(), node.outputs.end());
-    for (std::size_t i = 0; i < graph_.outputs.size(); ++i) {
+    for (std::size_t i : PassThroughOutputs(graph_)) {
       const ValueId id = graph_.outputs[i];
-      if (written.contains(id)) continue;
       run_ += "    // output '" + graph_.value(id).name + "' passes through\n";
       const std::string source = Ptr(id);
       const std::string target =
@@ -766,32 +611,12 @@ class GpuEmitter {
       if (source == target) continue;
       if (graph_.Constant(id) != nullptr && graph_.value(id).dtype != graph::DType::kFloat32) {
         // An int64 constant: from the host copy of weights.bin.
-        Line("ctx_.Upload(" + target + ", weights_.I64(" + Quote(graph_.value(id).name) + "), " +
-             Bytes(id) + ");");
+        Line("ctx_.Upload(" + target + ", weights_.I64(" + CppStringLiteral(graph_.value(id).name) +
+             "), " + Bytes(id) + ");");
         continue;
       }
       Line("ctx_.CopyOnDevice(" + target + ", " + source + ", " + Bytes(id) + ");");
     }
-  }
-
-  auto TensorInfos(const std::vector<ValueId>& ids, bool inputs) const -> std::string {
-    std::string out;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      const graph::Value& value = graph_.value(ids[i]);
-      std::string dims;
-      for (const Dim& dim : value.shape) {
-        dims += (dims.empty() ? "" : ", ") + (dim.known() ? std::to_string(dim.size) : "-1");
-      }
-      std::string stage;
-      if (inputs && stages_.image && stages_.image->input == i) stage = ", InputStage::kImage";
-      if (!inputs && std::find(stages_.label_outputs.begin(), stages_.label_outputs.end(), i) !=
-                         stages_.label_outputs.end()) {
-        stage = ",\n       InputStage::kNone, " + StringList(stages_.labels);
-      }
-      out += "      {" + Quote(value.name) + ", " + DTypeExpr(value.dtype) + ", {" + dims + "}" +
-             stage + "},\n";
-    }
-    return out;
   }
 
   /// Run's moves of the inputs to the device and of the outputs back.
@@ -821,7 +646,7 @@ class GpuEmitter {
   }
 
   auto Assemble() -> std::string {
-    // Expressions first: they may set unresolved_, which Emit reports.
+    // Expressions first: they may leave a size unresolved, which Emit reports.
     const std::string uploads = Transfers(true);
     const std::string downloads = Transfers(false);
     std::string reserve_outputs;
@@ -830,8 +655,8 @@ class GpuEmitter {
       const ValueId id = graph_.outputs[i];
       const std::string index = std::to_string(i);
       reserve_outputs += "    out_dev_[" + index + "].Reserve(" + Bytes(id) + ");\n";
-      copy_outputs += "    Resize(out[" + index + "], " + DTypeExpr(graph_.value(id).dtype) + ", " +
-                      DimsExpr(ShapeOf(id)) + ");\n";
+      copy_outputs += "    Resize(out[" + index + "], " + RuntimeDTypeExpr(graph_.value(id).dtype) +
+                      ", " + DimsExpr(ShapeOf(id)) + ");\n";
       copy_outputs += "    if (!out[" + index + "]." + Field(graph_.value(id).dtype) +
                       ".empty()) {\n      std::memcpy(out[" + index + "]." +
                       Field(graph_.value(id).dtype) + ".data(), out_host_[" + index + "].data(), " +
@@ -862,7 +687,7 @@ class GpuEmitter {
     out += "    std::size_t offsets[" +
            std::to_string(std::max<std::size_t>(1, device_weights_.size())) + "] = {};\n";
     for (std::size_t k = 0; k < device_weights_.size(); ++k) {
-      const std::string name = Quote(device_weights_[k]->name);
+      const std::string name = CppStringLiteral(device_weights_[k]->name);
       out += "    offsets[" + std::to_string(k) + "] = device_.Add(weights_.F32(" + name +
              "), weights_.Count(" + name + "));\n";
     }
@@ -870,30 +695,18 @@ class GpuEmitter {
     out += "    for (std::size_t k = 0; k < " + std::to_string(device_weights_.size()) +
            "; ++k) w_[k] = device_.At(offsets[k]);\n";
     out += construct_ + "  }\n\n";
-    out += "  auto inputs() const -> const std::vector<TensorInfo>& override { return inputs_; }\n";
-    out +=
-        "  auto outputs() const -> const std::vector<TensorInfo>& override {\n"
-        "    return outputs_;\n  }\n\n";
+    out += TensorInfoAccessors();
     out += "  void Run(const std::vector<Tensor>& given, std::vector<Tensor>& out) override {\n";
     if (stages_.image) {
-      out +=
-          "    // String rows for the image input: PNG or JPEG files, decoded on the host.\n"
-          "    const bool images = !given.empty() && given[0].dtype == DType::kString;\n"
-          "    if (images) {\n"
-          "      decoded_.resize(given.size());\n"
-          "      image_.Run(given[0], decoded_[0]);\n"
-          "      for (std::size_t i = 1; i < given.size(); ++i) decoded_[i] = given[i];\n"
-          "    }\n"
-          "    const std::vector<Tensor>& in = images ? decoded_ : given;\n";
+      out += DecodeImageLines(
+          "String rows for the image input: PNG or JPEG files, decoded on the host.");
     } else {
       out += "    const std::vector<Tensor>& in = given;\n";
     }
     out += "    CheckInputs(inputs_, in);\n";
-    out += "    const std::int64_t batch = in[0].shape.empty() ? 1 : in[0].shape[0];\n";
-    out += "    (void)batch;\n";
-    out += "    arena_.Reserve(static_cast<std::size_t>(" +
-           std::to_string(lowering_.plan.arena.per_batch) + " * batch + " +
-           std::to_string(lowering_.plan.arena.fixed) + "));\n";
+    out += BatchLines();
+    out += "    arena_.Reserve(static_cast<std::size_t>(" + BatchExtentExpr(lowering_.plan.arena) +
+           "));\n";
     out += "    // Inputs to the device through pinned buffers, on this model's stream.\n";
     out += uploads;
     out += reserve_outputs;
@@ -920,10 +733,7 @@ class GpuEmitter {
     out += "  g::PinnedBuffer out_host_[" + outputs + "];\n";
     out += members_;
     if (stages_.image) out += ImageStageMembers(*stages_.image);
-    out += "  const std::vector<TensorInfo> inputs_ = {\n" + TensorInfos(graph_.inputs, true) +
-           "  };\n";
-    out += "  const std::vector<TensorInfo> outputs_ = {\n" + TensorInfos(graph_.outputs, false) +
-           "  };\n";
+    out += TensorInfoTables(graph_, stages_);
     out += "};\n\n}  // namespace\n\n";
     out += "auto CreateModel(const std::string& weights_path) -> std::unique_ptr<Model> {\n";
     out += "  // No device: a clear error at start-up, before the weights are read.\n";
@@ -939,12 +749,11 @@ class GpuEmitter {
   const graph::Graph& graph_;
   diag::Sink& sink_;
   Stages stages_;
-  std::map<std::string, std::string> symbols_;
+  SizeExprs sizes_;
   std::map<ValueId, std::string> pointers_;
   std::map<ValueId, const graph::Buffer*> buffers_;
   std::vector<const Weight*> device_weights_;
   std::set<std::size_t> skip_;
-  std::string unresolved_;
   std::string run_;
   std::string kernels_;
   std::string members_;
