@@ -55,9 +55,11 @@ class GpuBackend final : public Backend {
                                              "The host references of this bundle's models "
                                              "(bin/score_host)",
                                              HostNamespace)});
-    // All of runtime/: runtime/fpga/ (the HLS stand-ins) too, which CPU bundles leave out.
-    std::ranges::move(EmbeddedFolder(kRuntimeFolder, "runtime/", {kBundleTemplate}),
-                      std::back_inserter(files));
+    // runtime/ as CPU bundles have it: the FPGA back end's HLS stand-ins are
+    // for FPGA bundles only.
+    std::ranges::move(
+        EmbeddedFolder(kRuntimeFolder, "runtime/", {kBundleTemplate, "stdlib/runtime/fpga/"}),
+        std::back_inserter(files));
     return files;
   }
 
