@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "compiler/codegen/backend.h"
+#include "compiler/codegen/generated_cpp.h"
 #include "compiler/codegen/stages.h"
 #include "compiler/codegen/weights.h"
 #include "compiler/graph/ops.h"
@@ -174,16 +175,6 @@ auto Prepare(const ModelSource& source, diag::Sink& sink) -> std::optional<Prepa
   return model;
 }
 
-/// A C++ identifier from a model's name ([A-Za-z0-9_]).
-auto Identifier(std::string_view name) -> std::string {
-  std::string out;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    out += ok ? c : '_';
-  }
-  return out;
-}
-
 }  // namespace
 
 auto TargetName(Target target) -> std::string_view {
@@ -263,7 +254,7 @@ auto CompileModels(std::span<const ModelSource> models, Target target, Isa isa, 
         .folder = several ? "models/" + models[i].folder + "/" : "",
         // Numbered, so that names differing only in punctuation stay apart.
         .cpp_namespace =
-            several ? "ferry_rt::model" + std::to_string(i) + "_" + Identifier(models[i].name)
+            several ? CppIdentifier("ferry_rt::model" + std::to_string(i) + "_", models[i].name)
                     : "ferry_rt",
         .calibration = &models[i].calibration,
         .stages = DetectStages(prepared[i].graph, models[i].stages)});
