@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
-#include <mutex>
 #include <tuple>
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -152,20 +150,10 @@ auto CachedWinogradWeights(const float* w, std::int64_t cout, std::int64_t cin,
     WinogradWeights(w, cout, cin, scratch.data());
     return scratch.data();
   }
-  static std::mutex mutex;
-  static std::map<std::tuple<const float*, std::int64_t, std::int64_t>, detail::PackedB> cache;
-  static std::uint64_t epoch = 0;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (epoch != WeightsEpoch()) {
-    cache.clear();
-    epoch = WeightsEpoch();
-  }
-  auto [found, inserted] = cache.try_emplace(std::make_tuple(w, cout, cin));
-  if (inserted) {
-    found->second.resize(count);
-    WinogradWeights(w, cout, cin, found->second.data());
-  }
-  return found->second.data();
+  return detail::CachedDerivedWeights(std::make_tuple(w, cout, cin), [&](detail::PackedB& u) {
+    u.resize(count);
+    WinogradWeights(w, cout, cin, u.data());
+  });
 }
 
 struct WinogradGeometry {

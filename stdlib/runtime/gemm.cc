@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <tuple>
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
@@ -306,21 +304,8 @@ void PackB(const float* b, std::int64_t k, std::int64_t n, bool trans, PackedB& 
 
 auto CachedPackedB(const float* b, std::int64_t k, std::int64_t n, bool trans) -> const float* {
   if (!IsWeightsMemory(b)) return nullptr;
-  static std::mutex mutex;
-  static std::map<std::tuple<const float*, std::int64_t, std::int64_t, bool>, PackedB> cache;
-  static std::uint64_t epoch = 0;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (epoch != WeightsEpoch()) {
-    cache.clear();
-    epoch = WeightsEpoch();
-  }
-  auto key = std::make_tuple(b, k, n, trans);
-  auto found = cache.find(key);
-  if (found == cache.end()) {
-    found = cache.emplace(key, PackedB()).first;
-    PackB(b, k, n, trans, found->second);
-  }
-  return found->second.data();
+  return CachedDerivedWeights(std::make_tuple(b, k, n, trans),
+                              [&](PackedB& packed) { PackB(b, k, n, trans, packed); });
 }
 
 void GemmPacked(const float* a, std::int64_t lda, const float* packed_b, float* c, std::int64_t ldc,

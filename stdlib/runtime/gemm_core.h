@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "runtime/kernels_nn.h"
 #include "runtime/model.h"
+#include "runtime/weights.h"
 
 namespace ferry_rt::k::detail {
 
@@ -19,6 +22,26 @@ using PackedB = std::vector<float, AlignedAllocator<float>>;
 
 /// Packs B (K x N; stored N x K when trans) into `out`, resizing it.
 void PackB(const float* b, std::int64_t k, std::int64_t n, bool trans, PackedB& out);
+
+/// Data derived from weights (packed panels, transformed kernels) once per
+/// loaded weights file and kept by `key` (an address and the dims it was
+/// derived with): weights are immutable, and an unload (WeightsEpoch) drops
+/// every entry. `derive(PackedB&)` fills a new entry. Each call site (each
+/// `Derive` type) has a cache of its own.
+template <typename Key, typename Derive>
+auto CachedDerivedWeights(const Key& key, Derive derive) -> const float* {
+  static std::mutex mutex;
+  static std::map<Key, PackedB> cache;
+  static std::uint64_t epoch = 0;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (epoch != WeightsEpoch()) {
+    cache.clear();
+    epoch = WeightsEpoch();
+  }
+  auto [found, inserted] = cache.try_emplace(key);
+  if (inserted) derive(found->second);
+  return found->second.data();
+}
 
 /// The packing of B when B lies in a loaded weights file (immutable), cached
 /// by address for the life of the process; nullptr when B is not a weight.
