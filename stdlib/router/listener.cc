@@ -4,16 +4,36 @@
 #include <utility>  // first: Boost 1.74's Asio uses std::exchange without including it
 // clang-format on
 
+// Layout: one io_context per worker thread, run by that thread alone, so a
+// connection's reads, handler call and writes never change threads and the
+// workers share no queue (one context run by every thread cost about four
+// futex calls per request). One acceptor on a thread of its own deals the
+// connections out in turn. The tradeoff: the handler blocks while a replica
+// answers, and a blocked worker holds its own connections only, so a
+// connection may wait behind its neighbour's request while another worker
+// idles; ListenerOptions::threads is sized for that (many workers).
+//
+// Timeouts are deadlines swept by each worker, not a timer per operation:
+// beast::tcp_stream re-arms a timer (timerfd_settime) on every read and write.
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <memory>
 #include <optional>
+#include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace ferry::router {
@@ -24,68 +44,127 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace http = ferry_rt::serve::http;
 using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
 struct Shared {
   ListenerOptions options;
   http::Handler handler;
 };
 
-auto ToRequest(const bhttp::request<bhttp::string_body>& message) -> http::Request {
+auto View(beast::string_view text) -> std::string_view { return {text.data(), text.size()}; }
+
+auto ToRequest(bhttp::request<bhttp::string_body>&& message) -> http::Request {
   http::Request request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
+  request.method = std::string(View(message.method_string()));
+  request.target = std::string(View(message.target()));
   for (const auto& field : message) {
-    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    request.headers.emplace_back(View(field.name_string()), View(field.value()));
   }
-  request.body = message.body();
+  request.body = std::move(message.body());
   return request;
 }
 
-auto ToMessage(http::Response response, bool keep_alive) -> bhttp::response<bhttp::string_body> {
-  bhttp::response<bhttp::string_body> message;
-  message.version(11);
-  message.result(static_cast<unsigned>(response.status));
-  message.set(bhttp::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) message.insert(name, value);
-  message.body() = std::move(response.body);
-  message.keep_alive(keep_alive);
-  message.prepare_payload();
-  return message;
+// The status line and headers, as Beast's serializer wrote them for a
+// version 1.1 response with prepare_payload.
+void AppendHead(const http::Response& response, bool keep_alive, std::string& out) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  out += View(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
+  out += "\r\nContent-Type: ";
+  out += response.content_type;
+  for (const auto& [name, value] : response.headers) {
+    out += "\r\n";
+    out += name;
+    out += ": ";
+    out += value;
+  }
+  if (!keep_alive) out += "\r\nConnection: close";
+  out += "\r\nContent-Length: ";
+  out += std::to_string(response.body.size());
+  out += "\r\n\r\n";
 }
 
+class SessionBase;
+
+// A worker thread's io_context and the connections it serves, for the sweep.
+// Members in this order: sessions left in the context unlink themselves while
+// the context is destroyed, so the list outlives it.
+struct Worker {
+  std::vector<SessionBase*> sessions;
+  asio::io_context context{1};
+  asio::steady_timer sweep{context};
+};
+
+// What the sweep sees of a connection. Only the worker's thread touches its
+// list (or the destructor of its context, after that thread has stopped).
+class SessionBase {
+ public:
+  explicit SessionBase(Worker& worker) : worker_(worker) { worker_.sessions.push_back(this); }
+  virtual ~SessionBase() {
+    auto& sessions = worker_.sessions;
+    sessions.erase(std::find(sessions.begin(), sessions.end(), this));
+  }
+  SessionBase(const SessionBase&) = delete;
+  auto operator=(const SessionBase&) -> SessionBase& = delete;
+
+  // Closes the socket once the deadline has passed, which ends the pending
+  // operation with an error.
+  void CloseIfPast(Clock::time_point now) {
+    if (now < deadline_) return;
+    deadline_ = Clock::time_point::max();
+    CloseSocket();
+  }
+
+ protected:
+  virtual void CloseSocket() = 0;
+  Worker& worker_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+};
+
 // One connection: read a request, answer it, repeat while kept alive.
-// `Stream` is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
+// `Stream` is tcp::socket or beast::ssl_stream<tcp::socket>.
 template <typename Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <typename... Args>
-  Session(const Shared& shared, Args&&... args)
-      : shared_(shared), stream_(std::forward<Args>(args)...) {}
+  Session(const Shared& shared, Worker& worker, Args&&... args)
+      : SessionBase(worker), shared_(shared), stream_(std::forward<Args>(args)...) {}
 
   void Start() {
     if constexpr (kTls) {
-      Expire();
+      Arm();
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (!ec) self->Read();
                               });
     } else {
+      // Writes are tried at once (see Write); asio's own operations are
+      // unaffected by the flag.
+      beast::error_code ignored;
+      stream_.non_blocking(true, ignored);
       Read();
     }
   }
 
  private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
 
-  void Expire() {
-    beast::get_lowest_layer(stream_).expires_after(
-        std::chrono::milliseconds(shared_.options.read_timeout_ms));
+  // Covers the next read or write; the handler runs on this thread, so no
+  // sweep can see a request that is being proxied.
+  void Arm() {
+    deadline_ = Clock::now() + std::chrono::milliseconds(shared_.options.read_timeout_ms);
+  }
+
+  void CloseSocket() override {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).close(ignored);
   }
 
   void Read() {
     parser_.emplace();
     parser_->body_limit(shared_.options.max_body_bytes);
-    Expire();
+    Arm();
     bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
@@ -100,30 +179,57 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return Write(std::move(response), false);
     }
     if (ec) return Close();
-    const bhttp::request<bhttp::string_body>& message = parser_->get();
-    const bool keep_alive = message.keep_alive();
+    const bool keep_alive = parser_->get().keep_alive();
     http::Response response;
-    shared_.handler(ToRequest(message), response);
+    shared_.handler(ToRequest(parser_->release()), response);
     Write(std::move(response), keep_alive);
   }
 
   void Write(http::Response response, bool keep_alive) {
-    response_ = ToMessage(std::move(response), keep_alive);
-    beast::get_lowest_layer(stream_).expires_never();
-    bhttp::async_write(stream_, response_,
-                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                         if (ec || !self->response_.keep_alive()) return self->Close();
-                         self->Read();
-                       });
+    response_ = std::move(response);
+    keep_alive_ = keep_alive;
+    head_.clear();
+    AppendHead(response_, keep_alive_, head_);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_.body)};
+    if constexpr (!kTls) {
+      // An answer usually fits the socket's send buffer: send it now and go
+      // straight back to reading, rather than queue a completion for it
+      // (which costs the worker one more epoll_wait per request).
+      beast::error_code ec;
+      std::size_t sent = stream_.write_some(buffers, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        sent = 0;
+      }
+      if (ec) return Close();
+      if (sent == head_.size() + response_.body.size()) return Written();
+      const std::size_t from_head = std::min(sent, head_.size());
+      buffers = {asio::buffer(head_) + from_head,
+                 asio::buffer(response_.body) + (sent - from_head)};
+    }
+    Arm();
+    asio::async_write(stream_, buffers,
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->Close();
+                        self->Written();
+                      });
+  }
+
+  void Written() {
+    if (!keep_alive_) return Close();
+    Read();
   }
 
   void Close() {
     if constexpr (kTls) {
-      Expire();
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+      Arm();
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        self->deadline_ = Clock::time_point::max();
+      });
     } else {
+      deadline_ = Clock::time_point::max();
       beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.shutdown(tcp::socket::shutdown_send, ignored);
     }
   }
 
@@ -131,35 +237,68 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> response_;
+  http::Response response_;
+  std::string head_;
+  bool keep_alive_ = true;
 };
 
 }  // namespace
 
+// Members are destroyed in reverse order, and the order matters: a pending
+// accept (destroyed with accept_context) holds a socket of a worker context,
+// and sessions left in a worker context refer to `shared` and `ssl`. So the
+// accept side goes first, then the workers, then what sessions refer to.
 struct Listener::Impl {
   Shared shared;
   std::optional<asio::ssl::context> ssl;
-  asio::io_context context;
-  tcp::acceptor acceptor{context};
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  asio::io_context accept_context{1};
+  tcp::acceptor acceptor{accept_context};
   std::vector<std::thread> threads;
+  std::size_t next_worker = 0;
   std::atomic<bool> stopped{false};
   int port = 0;
 
   void Accept() {
-    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        if (ssl) {
-          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(shared, std::move(socket),
-                                                                          *ssl)
-              ->Start();
-        } else {
-          std::make_shared<Session<beast::tcp_stream>>(shared, std::move(socket))->Start();
-        }
-      }
-      Accept();
+    Worker& worker = *workers[next_worker];
+    next_worker = (next_worker + 1) % workers.size();
+    acceptor.async_accept(
+        worker.context, [this, &worker](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+          if (!ec) {
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            // The session belongs to its worker's thread from its first line on.
+            asio::post(worker.context, [this, &worker, socket = std::move(socket)]() mutable {
+              if (ssl) {
+                std::make_shared<Session<beast::ssl_stream<tcp::socket>>>(shared, worker,
+                                                                          std::move(socket), *ssl)
+                    ->Start();
+              } else {
+                std::make_shared<Session<tcp::socket>>(shared, worker, std::move(socket))->Start();
+              }
+            });
+          }
+          Accept();
+        });
+  }
+
+  // Eight sweeps per timeout (at least every 10 ms, at most every second), so
+  // a connection is closed within an eighth of the timeout past its deadline.
+  auto SweepPeriod() const -> std::chrono::milliseconds {
+    return std::chrono::milliseconds(
+        std::clamp<std::int64_t>(shared.options.read_timeout_ms / 8, 10, 1000));
+  }
+
+  void Sweep(Worker& worker) {
+    worker.sweep.expires_after(SweepPeriod());
+    worker.sweep.async_wait([this, &worker](beast::error_code ec) {
+      if (ec) return;
+      const Clock::time_point now = Clock::now();
+      // Closing only posts completions; no session leaves the list here.
+      for (SessionBase* session : worker.sessions) session->CloseIfPast(now);
+      Sweep(worker);
     });
   }
 };
@@ -206,11 +345,17 @@ auto Listener::Start(const ListenerOptions& options, http::Handler handler, std:
     return nullptr;
   }
   impl->port = impl->acceptor.local_endpoint().port();
-  impl->Accept();
   const int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
-    impl->threads.emplace_back([context = &impl->context] { context->run(); });
+    impl->workers.push_back(std::make_unique<Worker>());
+    impl->guards.push_back(asio::make_work_guard(impl->workers.back()->context));
+    impl->Sweep(*impl->workers.back());
   }
+  impl->Accept();
+  for (auto& worker : impl->workers) {
+    impl->threads.emplace_back([context = &worker->context] { context->run(); });
+  }
+  impl->threads.emplace_back([raw = impl.get()] { raw->accept_context.run(); });
   return std::unique_ptr<Listener>(new Listener(std::move(impl)));
 }
 
@@ -220,12 +365,11 @@ auto Listener::tls() const -> bool { return impl_->ssl.has_value(); }
 
 void Listener::Stop() {
   if (impl_->stopped.exchange(true)) return;
-  asio::post(impl_->context, [impl = impl_.get()] {
-    beast::error_code ignored;
-    impl->acceptor.close(ignored);
-  });
-  impl_->context.stop();
+  impl_->accept_context.stop();
+  for (auto& worker : impl_->workers) worker->context.stop();
   for (std::thread& thread : impl_->threads) thread.join();
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
 }
 
 }  // namespace ferry::router

@@ -1,9 +1,10 @@
 // The router's listening side: HTTP/1.1 with keep-alive, plain or TLS
 // (Boost.Beast over Boost.Asio, asio::ssl on OpenSSL), calling one handler
 // per request with serve's http::Request and http::Response. Its own rather
-// than serve's http::Server because the router terminates TLS and its
-// handler blocks while the replica answers: each connection's requests are
-// handled on a pool of worker threads sized for in-flight proxying.
+// than serve's http::Server because the router terminates TLS. Each worker
+// thread runs its own io_context and serves the connections dealt to it; the
+// handler blocks while the replica answers, so a worker proxies one request at
+// a time and the worker count bounds the requests in flight.
 #pragma once
 
 #include <cstddef>
@@ -19,10 +20,11 @@ namespace ferry::router {
 struct ListenerOptions {
   std::string host = "0.0.0.0";
   int port = 0;      ///< 0: a free port chosen by the OS (see Listener::port)
-  int threads = 16;  ///< worker threads: requests handled at once
+  int threads = 16;  ///< worker threads: requests handled at once (see above)
   /// Bodies above this are answered 413 from their Content-Length, unread.
   std::size_t max_body_bytes = std::size_t{64} << 20;
-  /// A connection idle (or sending a request) longer than this is closed.
+  /// A connection idle, sending a request or taking its answer longer than
+  /// this is closed (checked a few times per timeout, not per operation).
   std::int64_t read_timeout_ms = 30000;
   /// Both set: HTTPS with this PEM certificate chain and private key.
   std::string certificate_file;

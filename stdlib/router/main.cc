@@ -183,7 +183,9 @@ auto Run(int argc, char** argv) -> int {
   ListenerOptions options;
   options.host = flags.host;
   options.port = flags.port.value_or(routes.listen_http);
-  // The handler blocks while a replica answers: threads bound in-flight requests.
+  // The handler blocks while a replica answers: threads bound in-flight
+  // requests, and a connection waits while its worker's request is out, so
+  // many workers (measured: 4, 16 and 64 serve 16 and 64 clients alike).
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.threads = flags.threads > 0 ? flags.threads : std::max(16, 4 * cores);
   std::unique_ptr<Listener> plain = Listener::Start(

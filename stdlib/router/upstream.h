@@ -1,6 +1,9 @@
-// The router's HTTP client to replicas: keep-alive connections (Boost.Beast)
-// pooled per replica, so a request normally reuses an idle connection instead
-// of paying for a TCP handshake.
+// The router's HTTP client to replicas: keep-alive connections pooled per
+// replica, so a request normally reuses an idle connection instead of paying
+// for a TCP handshake. Plain sockets on the calling thread: one sendmsg for the
+// request, then recv, with poll(2) and the time left as its timeout whenever
+// the socket has nothing yet (no timer, no event loop per connection); Beast's
+// parser reads the answer (Content-Length, chunked, or up to the close).
 #pragma once
 
 #include <chrono>
@@ -24,8 +27,9 @@ class PooledUpstream : public Upstream {
   auto operator=(const PooledUpstream&) -> PooledUpstream& = delete;
 
   /// Sends over an idle connection to the replica (or a new one). A reused
-  /// connection that the replica had closed meanwhile is retried once on a
-  /// new connection.
+  /// connection that the replica had closed meanwhile (no byte of an answer
+  /// came) is retried once on a new connection. Past `timeout`: kTimedOut;
+  /// refused, broken, malformed or over 1 GiB: kUnreachable.
   auto Send(const Replica& replica, const UpstreamRequest& request,
             std::chrono::milliseconds timeout, UpstreamFailure& failure, std::string& error)
       -> std::optional<UpstreamResponse> override;
