@@ -15,6 +15,16 @@
 //
 // Timeouts are deadlines swept by each worker, not a timer per operation:
 // beast::tcp_stream re-arms a timer (timerfd_settime) on every read and write.
+//
+// TLS: the acceptor's thread alone owns the current asio::ssl::context and,
+// once a second, stats the certificate and key files; when they changed it
+// builds a new context and later accepts use it. Each session holds a
+// shared_ptr to the context it was made with, so an old context lives exactly
+// as long as its connections. The accept path itself makes no extra calls.
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -29,6 +39,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +56,7 @@ namespace bhttp = boost::beast::http;
 namespace http = ferry_rt::serve::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using ferry_rt::serve::LogField;
 
 struct Shared {
   ListenerOptions options;
@@ -83,6 +95,83 @@ void AppendHead(const http::Response& response, bool keep_alive, std::string& ou
   out += "\r\nContent-Length: ";
   out += std::to_string(response.body.size());
   out += "\r\n\r\n";
+}
+
+// Why a certificate and key pair did not load: the file and OpenSSL's reason.
+struct TlsLoadError {
+  std::string file;
+  std::string reason;
+  std::string message;  // both, as one sentence for Listener::Start's error
+};
+
+// A server context holding the pair named in `options`, or nullptr and `error`.
+auto LoadTlsContext(const ListenerOptions& options, TlsLoadError& error)
+    -> std::shared_ptr<asio::ssl::context> {
+  ::ERR_clear_error();  // the reason read below must be this load's
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  context->use_certificate_chain_file(options.certificate_file, ec);
+  if (ec) {
+    error = {options.certificate_file, ec.message(),
+             "cannot load the TLS certificate " + options.certificate_file + ": " + ec.message()};
+    return nullptr;
+  }
+  context->use_private_key_file(options.key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    error = {options.key_file, ec.message(),
+             "cannot load the TLS key " + options.key_file + ": " + ec.message()};
+    return nullptr;
+  }
+  // OpenSSL refuses a key of the certificate's type that does not match it,
+  // but files a key of another type (RSA for an EC certificate) in a slot of
+  // its own, and every handshake would then fail: check the pair as a whole.
+  if (::SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    const unsigned long code = ::ERR_get_error();
+    const std::string reason =
+        code != 0
+            ? beast::error_code(static_cast<int>(code), asio::error::get_ssl_category()).message()
+            : std::string("no private key");
+    ::ERR_clear_error();
+    error = {options.key_file, reason,
+             "the TLS key " + options.key_file + " does not match the certificate " +
+                 options.certificate_file + ": " + reason};
+    return nullptr;
+  }
+  return context;
+}
+
+// What identifies a file's content without reading it: a kubelet's `..data`
+// symlink swap or a rename over changes the inode, a rewrite in place the
+// size or mtime. A missing file is all zeros.
+struct FileStamp {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime_s = 0;
+  std::int64_t mtime_ns = 0;
+  auto operator==(const FileStamp&) const -> bool = default;
+};
+
+auto StampOf(const std::string& path) -> FileStamp {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return {};
+  return {static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino),
+          static_cast<std::int64_t>(info.st_size), static_cast<std::int64_t>(info.st_mtim.tv_sec),
+          static_cast<std::int64_t>(info.st_mtim.tv_nsec)};
+}
+
+// The certificate's and the key's stamps.
+struct PairStamp {
+  FileStamp certificate;
+  FileStamp key;
+  auto operator==(const PairStamp&) const -> bool = default;
+};
+
+auto StampOf(const ListenerOptions& options) -> PairStamp {
+  return {StampOf(options.certificate_file), StampOf(options.key_file)};
 }
 
 class SessionBase;
@@ -127,9 +216,14 @@ class SessionBase {
 template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
+  // `tls_context` (null for plain sessions) is the one `args` refer to.
   template <typename... Args>
-  Session(const Shared& shared, Worker& worker, Args&&... args)
-      : SessionBase(worker), shared_(shared), stream_(std::forward<Args>(args)...) {}
+  Session(const Shared& shared, Worker& worker, std::shared_ptr<asio::ssl::context> tls_context,
+          Args&&... args)
+      : SessionBase(worker),
+        shared_(shared),
+        tls_context_(std::move(tls_context)),
+        stream_(std::forward<Args>(args)...) {}
 
   void Start() {
     if constexpr (kTls) {
@@ -234,6 +328,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   const Shared& shared_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // outlives stream_, which uses it
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -246,15 +341,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 // Members are destroyed in reverse order, and the order matters: a pending
 // accept (destroyed with accept_context) holds a socket of a worker context,
-// and sessions left in a worker context refer to `shared` and `ssl`. So the
-// accept side goes first, then the workers, then what sessions refer to.
+// and sessions left in a worker context refer to `shared`. So the accept side
+// goes first, then the workers, then what sessions refer to.
 struct Listener::Impl {
   Shared shared;
-  std::optional<asio::ssl::context> ssl;
+  bool tls = false;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   asio::io_context accept_context{1};
   tcp::acceptor acceptor{accept_context};
+  // The acceptor's thread alone touches these (after Start): the context new
+  // connections get, the stamp of the files it was loaded from, and that of
+  // the last pair that failed (so a failure is logged once per change).
+  std::shared_ptr<asio::ssl::context> ssl;
+  PairStamp loaded_stamp;
+  std::optional<PairStamp> failed_stamp;
+  asio::steady_timer certificate_check{accept_context};
   std::vector<std::thread> threads;
   std::size_t next_worker = 0;
   std::atomic<bool> stopped{false};
@@ -270,18 +372,58 @@ struct Listener::Impl {
             beast::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
             // The session belongs to its worker's thread from its first line on.
-            asio::post(worker.context, [this, &worker, socket = std::move(socket)]() mutable {
-              if (ssl) {
-                std::make_shared<Session<beast::ssl_stream<tcp::socket>>>(shared, worker,
-                                                                          std::move(socket), *ssl)
+            asio::post(worker.context, [this, &worker, context = ssl,
+                                        socket = std::move(socket)]() mutable {
+              if (context) {
+                asio::ssl::context& tls_context = *context;
+                std::make_shared<Session<beast::ssl_stream<tcp::socket>>>(
+                    shared, worker, std::move(context), std::move(socket), tls_context)
                     ->Start();
               } else {
-                std::make_shared<Session<tcp::socket>>(shared, worker, std::move(socket))->Start();
+                std::make_shared<Session<tcp::socket>>(shared, worker, nullptr, std::move(socket))
+                    ->Start();
               }
             });
           }
           Accept();
         });
+  }
+
+  // Once a second on the acceptor's thread: a changed pair is loaded and used
+  // for later accepts; one that fails keeps the current context.
+  void CheckCertificate() {
+    certificate_check.expires_after(std::chrono::seconds(1));
+    certificate_check.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      ReloadIfChanged();
+      CheckCertificate();
+    });
+  }
+
+  void ReloadIfChanged() {
+    const ListenerOptions& options = shared.options;
+    // Stamped before reading, so a change during the read is seen next time.
+    const PairStamp stamp = StampOf(options);
+    if (stamp == loaded_stamp || stamp == failed_stamp) return;
+    TlsLoadError error;
+    std::shared_ptr<asio::ssl::context> fresh = LoadTlsContext(options, error);
+    if (!fresh) {
+      failed_stamp = stamp;
+      if (options.log != nullptr) {
+        options.log->Error(
+            "TLS certificate reload failed; keeping the previous certificate",
+            {LogField::Str("file", error.file), LogField::Str("error", error.reason)});
+      }
+      return;
+    }
+    ssl = std::move(fresh);
+    loaded_stamp = stamp;
+    failed_stamp.reset();
+    if (options.log != nullptr) {
+      options.log->Info("TLS certificate reloaded",
+                        {LogField::Str("certificate", options.certificate_file),
+                         LogField::Str("key", options.key_file)});
+    }
   }
 
   // Eight sweeps per timeout (at least every 10 ms, at most every second), so
@@ -312,19 +454,12 @@ auto Listener::Start(const ListenerOptions& options, http::Handler handler, std:
   auto impl = std::make_unique<Impl>();
   impl->shared = {options, std::move(handler)};
   if (!options.certificate_file.empty() || !options.key_file.empty()) {
-    impl->ssl.emplace(asio::ssl::context::tls_server);
-    impl->ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                           asio::ssl::context::no_tlsv1_1);
-    beast::error_code ec;
-    impl->ssl->use_certificate_chain_file(options.certificate_file, ec);
-    if (ec) {
-      error = "cannot load the TLS certificate " + options.certificate_file + ": " + ec.message();
-      return nullptr;
-    }
-    impl->ssl->use_private_key_file(options.key_file, asio::ssl::context::pem, ec);
-    if (ec) {
-      error = "cannot load the TLS key " + options.key_file + ": " + ec.message();
+    impl->tls = true;
+    impl->loaded_stamp = StampOf(options);
+    TlsLoadError tls_error;
+    impl->ssl = LoadTlsContext(options, tls_error);
+    if (!impl->ssl) {
+      error = tls_error.message;
       return nullptr;
     }
   }
@@ -352,6 +487,7 @@ auto Listener::Start(const ListenerOptions& options, http::Handler handler, std:
     impl->Sweep(*impl->workers.back());
   }
   impl->Accept();
+  if (impl->tls) impl->CheckCertificate();
   for (auto& worker : impl->workers) {
     impl->threads.emplace_back([context = &worker->context] { context->run(); });
   }
@@ -361,7 +497,7 @@ auto Listener::Start(const ListenerOptions& options, http::Handler handler, std:
 
 auto Listener::port() const -> int { return impl_->port; }
 
-auto Listener::tls() const -> bool { return impl_->ssl.has_value(); }
+auto Listener::tls() const -> bool { return impl_->tls; }
 
 void Listener::Stop() {
   if (impl_->stopped.exchange(true)) return;

@@ -4,7 +4,9 @@
 // than serve's http::Server because the router terminates TLS. Each worker
 // thread runs its own io_context and serves the connections dealt to it; the
 // handler blocks while the replica answers, so a worker proxies one request at
-// a time and the worker count bounds the requests in flight.
+// a time and the worker count bounds the requests in flight. A TLS listener
+// reloads its certificate and key when their files change (see
+// ListenerOptions::log).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "runtime/serve/http.h"
+#include "runtime/serve/log.h"
 
 namespace ferry::router {
 
@@ -26,9 +29,16 @@ struct ListenerOptions {
   /// A connection idle, sending a request or taking its answer longer than
   /// this is closed (checked a few times per timeout, not per operation).
   std::int64_t read_timeout_ms = 30000;
-  /// Both set: HTTPS with this PEM certificate chain and private key.
+  /// Both set: HTTPS with this PEM certificate chain and private key. Both
+  /// files are looked at (stat, following symlinks) once a second; when one
+  /// changed, the pair is loaded again and new connections use it, while open
+  /// ones keep theirs. A pair that does not load (half written, a key not
+  /// matching the certificate) leaves the previous one in use and is tried
+  /// again at its next change.
   std::string certificate_file;
   std::string key_file;
+  /// Where certificate reloads and failed reloads are reported; may be null.
+  ferry_rt::serve::Logger* log = nullptr;
 };
 
 /// A listening HTTP or HTTPS server.

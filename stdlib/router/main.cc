@@ -203,6 +203,7 @@ auto Run(int argc, char** argv) -> int {
     options.port = *tls_port;
     options.certificate_file = routes.tls->directory + "/tls.crt";
     options.key_file = routes.tls->directory + "/tls.key";
+    options.log = &log;  // certificate reloads (and failed ones) are logged
     secure = Listener::Start(
         options,
         [&proxy](const http::Request& request, http::Response& response) {
