@@ -148,11 +148,24 @@ auto ScoreOperation(const ir::Endpoint& endpoint, const Value& input, const Valu
   const bool auth = endpoint.auth.key || endpoint.auth.token;
   // Without a sample, the shape is only known to be a JSON object.
   const Value generic = Value::Object({{"type", "object"}});
+  // The server answers {"outputs": {NAME: values}} (plus "class_ids" when an
+  // output holds labels): output_sample is the model's outputs, as the seeds'
+  // samples are, so the document puts it under "outputs".
+  Value answer = Value::Object(
+      {{"type", "object"},
+       {"required", Value::Array({"outputs"})},
+       {"properties",
+        Value::Object({{"outputs", output.is_null() ? generic : InferSchema(output)},
+                       {"class_ids",
+                        Value::Object({{"type", "object"},
+                                       {"description",
+                                        "For outputs answered as class labels: the class indices "
+                                        "behind them, by output name."}})}})}});
+  Value answer_example;
+  if (!output.is_null()) answer_example = Value::Object({{"outputs", output}});
   Value responses = Value::Object({
-      {"200",
-       Value::Object(
-           {{"description", "The model's outputs."},
-            {"content", JsonContent(output.is_null() ? generic : InferSchema(output), output)}})},
+      {"200", Value::Object({{"description", "The model's outputs."},
+                             {"content", JsonContent(std::move(answer), answer_example)}})},
       {"400", ErrorResponse("Malformed JSON, or inputs of the wrong shape or type.")},
       {"413", ErrorResponse("The request body is larger than the version's limit.")},
       {"500", ErrorResponse("The model failed.")},

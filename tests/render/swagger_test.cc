@@ -75,8 +75,12 @@ TEST_CASE("SwaggerJson: POST /score from the samples, the other paths, errors, k
   CHECK(request["schema"]["properties"]["data"]["items"]["items"]["type"] == "string");
   CHECK(request["schema"]["required"] == nlohmann::json::array({"data"}));
   const nlohmann::json& ok = score["responses"]["200"]["content"]["application/json"];
-  CHECK(ok["example"]["label"][0] == 12);
-  CHECK(ok["schema"]["properties"]["label"]["items"]["type"] == "integer");
+  // Under "outputs", as the server answers.
+  CHECK(ok["example"] == nlohmann::json::parse(R"({"outputs":{"label":[12]}})"));
+  CHECK(ok["schema"]["required"] == nlohmann::json::array({"outputs"}));
+  const nlohmann::json& outputs = ok["schema"]["properties"]["outputs"];
+  CHECK(outputs["properties"]["label"]["items"]["type"] == "integer");
+  CHECK(ok["schema"]["properties"]["class_ids"]["type"] == "object");
   for (const char* status : {"400", "401", "413", "500", "503", "504"}) {
     CAPTURE(status);
     CHECK(score["responses"][status]["content"]["application/json"]["schema"]["$ref"] ==
