@@ -14,7 +14,7 @@
 namespace ferry_rt {
 namespace {
 
-constexpr char kWeightsSha256[] = "90c00179247722fb25876fa5b834ff60fadc2b2755b77b88de33e088c69b08d6";
+constexpr char kWeightsSha256[] = "26f2915ae8bce2fe3a4352deb3f8ec5e5d8c8e31c5b6dc3f56c5d4b91f925cb6";
 
 [[maybe_unused]] auto F32Vector(const Weights& weights, const char* name) -> std::vector<float> {
   const float* data = weights.F32(name);
@@ -41,6 +41,7 @@ constexpr char kWeightsSha256[] = "90c00179247722fb25876fa5b834ff60fadc2b2755b77
 class GeneratedModel final : public Model {
  public:
   explicit GeneratedModel(Weights weights) : weights_(std::move(weights)),
+        w_postprocess_k(weights_.I64("postprocess_k")),
         w_attr_scaler_offset(weights_.F32("attr:scaler:offset")),
         w_attr_scaler_scale(weights_.F32("attr:scaler:scale")),
         w_attr_logistic_classlabels_ints(weights_.I64("attr:logistic:classlabels_ints")),
@@ -67,18 +68,22 @@ class GeneratedModel final : public Model {
     CheckInputs(inputs_, in);
     const std::int64_t batch = in[0].shape.empty() ? 1 : in[0].shape[0];
     (void)batch;
-    arena_.resize(static_cast<std::size_t>(64 * batch + 0));
-    out.resize(2);
+    arena_.resize(static_cast<std::size_t>(128 * batch + 0));
+    out.resize(3);
     // node 'scaler' (Scaler)
     k::Scaler(in[0].f32.data(), in[0].shape[0], 8, w_attr_scaler_offset, 8, w_attr_scaler_scale, 8, reinterpret_cast<float*>(arena_.data() + 0 * batch + 0));
     // node 'logistic' (LinearClassifier)
     Resize(out[0], DType::kInt64, Dims{in[0].shape[0]});
-    Resize(out[1], DType::kFloat32, Dims{in[0].shape[0], 2});
-    m0_->Run(reinterpret_cast<float*>(arena_.data() + 0 * batch + 0), in[0].shape[0], out[0].i64.data(), nullptr, out[1].f32.data());
+    m0_->Run(reinterpret_cast<float*>(arena_.data() + 0 * batch + 0), in[0].shape[0], out[0].i64.data(), nullptr, reinterpret_cast<float*>(arena_.data() + 64 * batch + 0));
+    // node 'postprocess_TopK' (TopK)
+    Resize(out[2], DType::kFloat32, Dims{in[0].shape[0], 1});
+    Resize(out[1], DType::kInt64, Dims{in[0].shape[0], 1});
+    k::TopK(reinterpret_cast<float*>(arena_.data() + 64 * batch + 0), in[0].shape[0], 2, 1, 1, true, out[2].f32.data(), out[1].i64.data());
   }
 
  private:
   Weights weights_;
+  [[maybe_unused]] const std::int64_t* w_postprocess_k;
   [[maybe_unused]] const float* w_attr_scaler_offset;
   [[maybe_unused]] const float* w_attr_scaler_scale;
   [[maybe_unused]] const std::int64_t* w_attr_logistic_classlabels_ints;
@@ -92,7 +97,9 @@ class GeneratedModel final : public Model {
   };
   const std::vector<TensorInfo> outputs_ = {
       {"label", DType::kInt64, {-1}},
-      {"probabilities", DType::kFloat32, {-1, 2}},
+      {"classes", DType::kInt64, {-1, 1},
+       InputStage::kNone, {"stays", "churns"}},
+      {"scores", DType::kFloat32, {-1, 1}},
   };
 };
 

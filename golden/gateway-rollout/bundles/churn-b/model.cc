@@ -14,7 +14,7 @@
 namespace ferry_rt {
 namespace {
 
-constexpr char kWeightsSha256[] = "b132fcc655a44e6acd5b03f69d68d77b2f7b8dfd37e11fa5be87a456977657e6";
+constexpr char kWeightsSha256[] = "613c2f953ab882a072ab2acf8ac14435eef5901da2de8b15deafcbc8b39e2ad8";
 
 [[maybe_unused]] auto F32Vector(const Weights& weights, const char* name) -> std::vector<float> {
   const float* data = weights.F32(name);
@@ -41,6 +41,7 @@ constexpr char kWeightsSha256[] = "b132fcc655a44e6acd5b03f69d68d77b2f7b8dfd37e11
 class GeneratedModel final : public Model {
  public:
   explicit GeneratedModel(Weights weights) : weights_(std::move(weights)),
+        w_postprocess_k(weights_.I64("postprocess_k")),
         w_attr_boosted_trees_base_values(weights_.F32("attr:boosted_trees:base_values")),
         w_attr_boosted_trees_class_ids(weights_.I64("attr:boosted_trees:class_ids")),
         w_attr_boosted_trees_class_nodeids(weights_.I64("attr:boosted_trees:class_nodeids")),
@@ -87,16 +88,20 @@ class GeneratedModel final : public Model {
     CheckInputs(inputs_, in);
     const std::int64_t batch = in[0].shape.empty() ? 1 : in[0].shape[0];
     (void)batch;
-    arena_.resize(static_cast<std::size_t>(0 * batch + 0));
-    out.resize(2);
+    arena_.resize(static_cast<std::size_t>(64 * batch + 0));
+    out.resize(3);
     // node 'boosted_trees' (TreeEnsembleClassifier)
     Resize(out[0], DType::kInt64, Dims{in[0].shape[0]});
-    Resize(out[1], DType::kFloat32, Dims{in[0].shape[0], 2});
-    m0_->Classify(in[0].f32.data(), in[0].shape[0], out[0].i64.data(), nullptr, out[1].f32.data());
+    m0_->Classify(in[0].f32.data(), in[0].shape[0], out[0].i64.data(), nullptr, reinterpret_cast<float*>(arena_.data() + 0 * batch + 0));
+    // node 'postprocess_TopK' (TopK)
+    Resize(out[2], DType::kFloat32, Dims{in[0].shape[0], 1});
+    Resize(out[1], DType::kInt64, Dims{in[0].shape[0], 1});
+    k::TopK(reinterpret_cast<float*>(arena_.data() + 0 * batch + 0), in[0].shape[0], 2, 1, 1, true, out[2].f32.data(), out[1].i64.data());
   }
 
  private:
   Weights weights_;
+  [[maybe_unused]] const std::int64_t* w_postprocess_k;
   [[maybe_unused]] const float* w_attr_boosted_trees_base_values;
   [[maybe_unused]] const std::int64_t* w_attr_boosted_trees_class_ids;
   [[maybe_unused]] const std::int64_t* w_attr_boosted_trees_class_nodeids;
@@ -118,7 +123,9 @@ class GeneratedModel final : public Model {
   };
   const std::vector<TensorInfo> outputs_ = {
       {"label", DType::kInt64, {-1}},
-      {"probabilities", DType::kFloat32, {-1, 2}},
+      {"classes", DType::kInt64, {-1, 1},
+       InputStage::kNone, {"stays", "churns"}},
+      {"scores", DType::kFloat32, {-1, 1}},
   };
 };
 
