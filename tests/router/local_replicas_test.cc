@@ -19,30 +19,20 @@
 #include <string>
 #include <thread>
 
+#include "router_fixtures.h"
+
 namespace ferry::router {
 namespace {
 
 using namespace std::chrono_literals;
-
-/// A fresh folder under the system's temporary one, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ferry-local-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  auto path() const -> const std::string& { return path_; }
-
- private:
-  std::string path_;
-};
+using router_test::ReadFile;
+using router_test::ScratchDir;
 
 auto FakeServe() -> std::string {
   return std::string(FERRY_SOURCE_DIR) + "/tests/router/testdata/fake_serve.py";
 }
 
-auto Options(const TempDir& dir, std::vector<std::string> extra = {}) -> LocalReplicasOptions {
+auto Options(const ScratchDir& dir, std::vector<std::string> extra = {}) -> LocalReplicasOptions {
   LocalReplicasOptions options;
   options.command = {"/usr/bin/python3", FakeServe()};
   options.command.insert(options.command.end(), extra.begin(), extra.end());
@@ -80,15 +70,8 @@ auto Alive(pid_t pid) -> bool {
   return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z';
 }
 
-auto ReadFile(const std::string& path) -> std::string {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST_CASE("local_replicas.start_restart_scale_down_and_stop") {
-  TempDir dir;
+  ScratchDir dir;
   SteadyClock clock;
   std::vector<pid_t> all_pids;
   {
@@ -131,7 +114,7 @@ TEST_CASE("local_replicas.start_restart_scale_down_and_stop") {
 }
 
 TEST_CASE("local_replicas.replicas_die_with_the_router") {
-  TempDir dir;
+  ScratchDir dir;
   int pipe_fds[2];
   REQUIRE(::pipe(pipe_fds) == 0);
   // A stand-in router: a child process that starts one replica, reports its
@@ -162,7 +145,7 @@ TEST_CASE("local_replicas.replicas_die_with_the_router") {
 }
 
 TEST_CASE("local_replicas.not_ready_until_readyz_answers") {
-  TempDir dir;
+  ScratchDir dir;
   SteadyClock clock;
   LocalReplicas set(Options(dir, {"--ready-after-ms", "1500"}), clock);
   set.Scale(1);
@@ -172,7 +155,7 @@ TEST_CASE("local_replicas.not_ready_until_readyz_answers") {
 }
 
 TEST_CASE("local_replicas.sigkill_after_the_grace_period") {
-  TempDir dir;
+  ScratchDir dir;
   SteadyClock clock;
   LocalReplicasOptions options = Options(dir, {"--ignore-term"});
   options.stop_grace = 300ms;
@@ -188,7 +171,7 @@ TEST_CASE("local_replicas.sigkill_after_the_grace_period") {
 }
 
 TEST_CASE("local_replicas.a_command_that_cannot_run_is_retried_and_never_ready") {
-  TempDir dir;
+  ScratchDir dir;
   SteadyClock clock;
   LocalReplicasOptions options = Options(dir);
   options.command = {dir.path() + "/no-such-serve"};
@@ -206,7 +189,7 @@ TEST_CASE("local_replicas.a_command_that_cannot_run_is_retried_and_never_ready")
 }
 
 TEST_CASE("local_replicas.readiness_counts_only_on_the_replicas_own_socket") {
-  TempDir dir;
+  ScratchDir dir;
   SteadyClock clock;
   LocalReplicasOptions options = Options(dir);
   // A replica that listens on nothing, while "something" answers /readyz on its
@@ -225,7 +208,7 @@ TEST_CASE("local_replicas.readiness_counts_only_on_the_replicas_own_socket") {
 }
 
 TEST_CASE("local_replicas.probes_run_side_by_side") {
-  TempDir dir;
+  ScratchDir dir;
   SteadyClock clock;
   LocalReplicasOptions options = Options(dir);
   // Each probe waits (up to 2 s) until three run at once, then probes for

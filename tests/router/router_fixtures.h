@@ -13,6 +13,7 @@
 
 #include "router/replicas.h"
 #include "runtime/serve/log.h"
+#include "tests/runtime/serve/scratch_dir.h"
 
 namespace ferry::router_test {
 
@@ -41,32 +42,10 @@ class FixedReplicas : public router::ReplicaSet {
   std::vector<router::Replica> replicas_;
 };
 
-/// A fresh directory under the system temp directory, removed at scope exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ferry-router-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  auto operator=(const ScratchDir&) -> ScratchDir& = delete;
-  /// `name` inside the directory.
-  auto operator/(const std::string& name) const -> std::string { return path_ + "/" + name; }
-  /// The directory.
-  auto path() const -> const std::string& { return path_; }
-
- private:
-  std::string path_;
-};
-
-/// Writes `text` to `path`.
-inline void WriteFile(const std::string& path, std::string_view text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
+// The scratch directory and file helpers the serve tests use.
+using serve_test::ReadFile;
+using serve_test::ScratchDir;
+using serve_test::WriteFile;
 
 /// Keeps every log line.
 class KeptLines : public ferry_rt::serve::LogSink {

@@ -1,5 +1,6 @@
 // A fresh directory under the system temp directory, removed with its
-// contents at scope exit; tests run in parallel, so each gets its own.
+// contents at scope exit; tests run in parallel, so each gets its own. The
+// serve and router tests share it (tests/router/router_fixtures.h).
 #pragma once
 
 #include <stdlib.h>
@@ -8,13 +9,14 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace ferry::serve_test {
 
 class ScratchDir {
  public:
   ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ferry-serve-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "ferry-test-XXXXXX").string();
     path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
   }
   ~ScratchDir() {
@@ -34,7 +36,7 @@ class ScratchDir {
 };
 
 /// Writes `text` to `path` (replacing it).
-inline void WriteFile(const std::string& path, const std::string& text) {
+inline void WriteFile(const std::string& path, std::string_view text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
