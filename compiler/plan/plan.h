@@ -61,7 +61,8 @@ struct Plan {
 auto MakePlan(const ir::Project& project, const Desired& desired, const State& state,
               diag::Sink& sink) -> Plan;
 
-/// "Plan: 2 to create, 1 to update, 0 to replace, 1 to delete." (or "No changes. ...").
+/// "Plan: 2 to create, 1 to update, 0 to replace, 1 to delete." (all zeros
+/// when there are none; FormatPlanText then says "No changes. ...").
 auto SummaryLine(const Plan& plan) -> std::string;
 
 /// Terraform-like text: one block per action ("+ create", "~ update" with

@@ -18,6 +18,8 @@ namespace ferry::plan {
 
 /// The only state format this ferry writes; newer ones are refused.
 inline constexpr std::int64_t kStateFormat = 1;
+/// The ferry that writes states and plans (cli::kVersion).
+inline constexpr std::string_view kFerryVersion = "0.1.0";
 
 struct ResourceState {
   std::string address;

@@ -111,13 +111,6 @@ auto MemoryQuantity(double gigabytes) -> std::string {
   return std::to_string(mebibytes) + "Mi";
 }
 
-auto AuthOf(const ir::Endpoint& endpoint) -> AuthSecret {
-  // Key and token together is E0401; render runs on checked projects only.
-  if (endpoint.auth.token) return {"token", endpoint.name + "-token-signing"};
-  if (endpoint.auth.key) return {"key", endpoint.name + "-keys"};
-  return {"none", ""};
-}
-
 auto PodSecurityContext() -> Value {
   return Value::Object({
       {"runAsNonRoot", true},
@@ -163,38 +156,7 @@ auto ServiceHost(const ClusterContext& context, const ModelUnit& unit) -> std::s
   return fmt::format("{}.{}.svc.cluster.local:{}", unit.name, context.ns, kModelPort);
 }
 
-auto EndpointPath(const ir::Endpoint& endpoint) -> std::string {
-  return "/api/v1/service/" + endpoint.name;
-}
-
 namespace {
-
-// One autoscaler per version (E0505 forbids two): ferry's `autoscale`, or the
-// `hpa` settings. In router mode the router applies either (never an HPA
-// object); in gateway mode an HPA does.
-auto ScalingOf(const ir::Cluster& cluster, const ir::Version& version) -> Scaling {
-  Scaling scaling;
-  scaling.target_utilization = version.autoscale.target_utilization;
-  // DEV_TEST clusters have no autoscaler [004]: the fixed count, always.
-  if (cluster.purpose != ir::Purpose::DevTest) {
-    if (version.autoscale.enabled) {
-      scaling.autoscaled = true;
-      scaling.min_replicas = version.autoscale.min_replicas;
-      scaling.max_replicas = version.autoscale.max_replicas;
-    } else if (version.hpa.enabled) {
-      scaling.autoscaled = true;
-      scaling.min_replicas = version.hpa.min_replicas;
-      scaling.max_replicas = version.hpa.max_replicas;
-      scaling.target_utilization = version.hpa.cpu_utilization;
-    }
-  }
-  if (scaling.autoscaled) {
-    scaling.replicas = scaling.min_replicas;
-  } else {
-    scaling.replicas = scaling.min_replicas = scaling.max_replicas = version.replicas;
-  }
-  return scaling;
-}
 
 auto ImageOf(std::span<const ImageRef> images, const ir::Endpoint& endpoint,
              const ir::Version& version) -> const ImageRef* {

@@ -22,24 +22,6 @@ auto IsGateway(const ClusterContext& context) -> bool {
   return context.cluster.routing == ir::Routing::Gateway;
 }
 
-// The limits the scoring server enforces (issue 8) and its batching (issue 9).
-// The concurrency limit is the autoscaler's: a replica over it answers 503,
-// and the router sends the request elsewhere.
-void AppendLimits(const ir::Version& version, List& args) {
-  const auto flag = [&](std::string_view name, std::string value) {
-    args.emplace_back(name);
-    args.emplace_back(std::move(value));
-  };
-  flag("--max-concurrent", std::to_string(version.autoscale.max_concurrent_requests_per_replica));
-  flag("--max-body-bytes", std::to_string(version.serving.max_body_bytes));
-  flag("--request-timeout-ms", std::to_string(version.serving.request_timeout_ms));
-  if (version.batching.enabled) {
-    flag("--batch-max", std::to_string(version.batching.max_batch));
-    flag("--batch-wait-ms", fmt::format("{:g}", version.batching.max_wait_ms));
-  }
-  if (version.serving.collect_data) flag("--collect-dir", std::string(kCollectDirectory));
-}
-
 // `serve` listens on all interfaces (its default is loopback, which a Service
 // cannot reach). Behind the router, the router checks keys and tokens and the
 // NetworkPolicy lets only it in; with a gateway, each pod checks them itself.
@@ -57,7 +39,8 @@ auto ServeArgs(const ClusterContext& context, const ModelUnit& unit) -> Value {
     args.emplace_back("--auth");
     args.emplace_back("none");
   }
-  AppendLimits(*unit.version, args);
+  // The limits (issue 8) and batching (issue 9), as the local executor runs them too.
+  AppendServeLimits(*unit.version, kCollectDirectory, args);
   return args;
 }
 

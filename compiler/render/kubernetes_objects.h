@@ -13,6 +13,7 @@
 #include "compiler/diag/diagnostic.h"
 #include "compiler/ir/project.h"
 #include "compiler/render/render.h"
+#include "compiler/render/serving.h"
 #include "compiler/support/value.h"
 
 namespace ferry::render::kube {
@@ -27,19 +28,6 @@ inline constexpr std::string_view kGatewayName = "ferry";
 /// Model and router containers run as this unprivileged user and group.
 inline constexpr std::int64_t kRunAsUser = 10001;
 
-/// How one version's replicas are scaled on its cluster.
-struct Scaling {
-  /// Whether an autoscaler (the router's, or an HPA in gateway mode) owns
-  /// the replica count. Never on DEV_TEST clusters [004].
-  bool autoscaled = false;
-  /// The Deployment's spec.replicas: the autoscaler's minimum, else the fixed count.
-  std::int64_t replicas = 1;
-  std::int64_t min_replicas = 1;
-  std::int64_t max_replicas = 1;
-  /// Percent: autoscale.target_utilization, or hpa.cpu_utilization when the HPA is enabled.
-  std::int64_t target_utilization = 70;
-};
-
 /// One endpoint version on its cluster, with the names its objects use.
 struct ModelUnit {
   const ir::Endpoint* endpoint = nullptr;
@@ -47,12 +35,6 @@ struct ModelUnit {
   std::string name;   ///< Deployment, Service, PDB and HPA name; unique per cluster
   std::string image;  ///< the image reference
   Scaling scaling;
-};
-
-/// How an endpoint's callers authenticate, and the Secret holding the material.
-struct AuthSecret {
-  std::string mode;    ///< "key", "token" or "none"
-  std::string secret;  ///< "<endpoint>-keys", "<endpoint>-token-signing"; empty for none
 };
 
 /// One cluster being rendered: everything its objects are written with.
@@ -91,9 +73,6 @@ auto SelectorOf(const Map& labels) -> Map;
 auto CpuQuantity(double cores) -> std::string;
 auto MemoryQuantity(double gigabytes) -> std::string;
 
-/// The auth mode and Secret name of `endpoint`.
-auto AuthOf(const ir::Endpoint& endpoint) -> AuthSecret;
-
 /// The pod and container security settings every ferry container runs with:
 /// non-root, read-only root filesystem, no privilege escalation, no capabilities.
 auto PodSecurityContext() -> Value;
@@ -105,8 +84,6 @@ auto HttpProbe(std::string_view path, std::string_view port, const ir::Probes& p
 void EmitDisruptionBudget(ClusterContext& context, std::string_view name, const Map& labels);
 /// The in-cluster address of a model version's Service: "<svc>.<ns>.svc.cluster.local:5001".
 auto ServiceHost(const ClusterContext& context, const ModelUnit& unit) -> std::string;
-/// "/api/v1/service/<endpoint>", the scoring URI's prefix.
-auto EndpointPath(const ir::Endpoint& endpoint) -> std::string;
 
 /// Per version: Deployment, Service, PodDisruptionBudget when replicas > 1.
 void RenderModel(ClusterContext& context, const ModelUnit& unit);
