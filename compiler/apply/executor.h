@@ -121,6 +121,19 @@ class Executor {
   /// Runs one action of the plan.
   virtual auto Execute(const plan::Action& action, ExecuteContext& context) -> ActionOutcome = 0;
 
+  /// After a successful apply (or destroy, with an empty `desired`): removes
+  /// what the executor finds running for the project that is neither desired
+  /// nor recorded (what a killed apply created before recording it); returns
+  /// one line per thing removed. The local executor's processes and files
+  /// are all found through the state, so it has nothing to do here.
+  virtual auto AfterApply(const plan::Desired& desired, const ProjectPaths& paths,
+                          std::string& error) -> std::vector<std::string> {
+    (void)desired;
+    (void)paths;
+    (void)error;
+    return {};
+  }
+
   /// The endpoints as they run now (`ferry status`).
   virtual auto Status(const plan::State& state, const ProjectPaths& paths, std::string& error)
       -> std::vector<EndpointStatus> = 0;

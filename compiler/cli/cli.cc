@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -121,10 +122,131 @@ exit status: 0 no change, 2 changes, 1 error (a revision or repository that
 cannot be read, no manifest on either side, a usage error)
 )";
 
+constexpr std::string_view kPlanDetails =
+    R"(Compiles, checks and renders the manifest at PATH (as `ferry render` does),
+turns it into the resources the executor runs, and compares them with the
+state recorded by the last apply (.ferry/state.json beside the manifest; see
+docs/plan.md). Prints what `ferry apply` would do: create, update (field by
+field), replace (and why) and delete, then a summary line.
+
+options:
+  -out FILE                   save the plan; `ferry apply FILE` executes it
+                              only if neither the state nor the inputs
+                              changed since (otherwise it is refused as stale)
+  --refresh                   first read what really runs (crashed processes,
+                              objects edited by hand) and plan against that
+  --executor local|kubernetes where it runs (default local: this machine)
+  --format text|json          the plan as text (default) or as the stable
+                              JSON form of docs/plan.md
+  --color auto|always|never   color the text output (default auto)
+  -h, --help                  show this help
+
+exit status: 0 no changes, 1 error, 2 changes (Terraform's -detailed-exitcode)
+)";
+
+constexpr std::string_view kApplyDetails =
+    R"(Plans as `ferry plan --refresh` does, shows the plan, asks for
+confirmation on a terminal and executes the actions in dependency order,
+recording each completed action in the state at once. A new or updated
+version gets traffic only after it passes its readiness check; when it does
+not, apply stops, leaves traffic where it was and shows the replica's log.
+Killed at any point, the next apply converges. With PLANFILE (from
+`ferry plan -out`), executes that plan if it is not stale, without asking.
+
+options:
+  --auto-approve              do not ask for confirmation
+  --executor local|kubernetes where it runs (default local: this machine)
+  --ready-timeout SECONDS     how long a version may take to become ready
+                              (default 120)
+  --color auto|always|never   color the plan (default auto)
+  -h, --help                  show this help
+
+exit status: 0 applied (or nothing to do), 1 error
+)";
+
+constexpr std::string_view kDestroyDetails =
+    R"(Stops and removes everything the state records for the project at PATH
+(traffic first, then versions, the router, secrets and bundles' records).
+Reads only the state: works even when the manifest no longer compiles.
+
+options:
+  --auto-approve              do not ask for confirmation
+  --executor local|kubernetes (default local)
+  --color auto|always|never   color the plan (default auto)
+  -h, --help                  show this help
+
+exit status: 0 destroyed (or nothing to do), 1 error
+)";
+
+constexpr std::string_view kStatusDetails =
+    R"(Shows the applied project at PATH as it runs now: each endpoint's scoring
+and swagger URIs, auth and health, its versions with their traffic, revision
+and replicas (ready or not).
+
+options:
+  --executor local|kubernetes (default local)
+  --format text|json          (default text)
+  -h, --help                  show this help
+
+exit status: 0 shown, 1 not applied or unreadable
+)";
+
+constexpr std::string_view kLogsDetails =
+    R"(Prints the last lines of the logs of every replica of ENDPOINT, or of one
+version with ENDPOINT/VERSION, each line prefixed with the replica's name.
+
+options:
+  --tail N                    lines per replica (default 100)
+  --executor local|kubernetes (default local)
+  -h, --help                  show this help
+
+exit status: 0 shown, 1 error
+)";
+
+constexpr std::string_view kKeysDetails =
+    R"(Prints the primary and secondary keys of ENDPOINT (auth: key), as applied.
+Clients send one as "Authorization: Bearer <key>".
+
+options:
+  --regenerate primary|secondary
+                              replace one key; the running service accepts
+                              the new one and refuses the old within a second
+                              (the other key keeps working meanwhile)
+  --executor local|kubernetes (default local)
+  -h, --help                  show this help
+
+exit status: 0 shown, 1 error
+)";
+
+constexpr std::string_view kTokenDetails =
+    R"(Prints a new access token for ENDPOINT (auth: token) as JSON: accessToken,
+tokenType, expiryOn and refreshAfter (seconds since the epoch). The token is
+an HS256 JWT signed with the endpoint's applied signing key, for the endpoint
+only (aud), valid for --ttl seconds; fetch a new one after refreshAfter.
+
+options:
+  --ttl SECONDS               lifetime (default 3600)
+  --executor local|kubernetes (default local)
+  -h, --help                  show this help
+
+exit status: 0 printed, 1 error
+)";
+
+constexpr std::string_view kForceUnlockDetails =
+    R"(Removes the state lock with ID (the lock message names it) of the
+project at PATH. Only for a lock whose owner is gone and that ferry cannot
+take over by itself (an owner on another machine sharing the folder).
+
+options:
+  --executor local|kubernetes (default local)
+  -h, --help                  show this help
+
+exit status: 0 removed, 1 no such lock
+)";
+
 constexpr std::string_view kHelpDetails = R"(Lists the commands, or shows the help of COMMAND.
 )";
 
-// Later commands (plan, apply) are new rows here.
 constexpr Command kCommands[] = {
     {.name = "check",
      .summary = "validate a manifest and report every problem",
@@ -143,6 +265,49 @@ constexpr Command kCommands[] = {
               "[--quiet]",
      .details = kRenderDetails,
      .run = RunRender},
+    {.name = "plan",
+     .summary = "show what apply would change",
+     .usage = "ferry plan [PATH] [-out FILE] [--refresh] [--executor local|kubernetes] "
+              "[--format text|json]",
+     .details = kPlanDetails,
+     .run = RunPlan},
+    {.name = "apply",
+     .summary = "make what runs match the manifest",
+     .usage = "ferry apply [PATH|PLANFILE] [--auto-approve] [--executor local|kubernetes] "
+              "[--ready-timeout SECONDS]",
+     .details = kApplyDetails,
+     .run = RunApply},
+    {.name = "destroy",
+     .summary = "stop and remove everything the project runs",
+     .usage = "ferry destroy [PATH] [--auto-approve] [--executor local|kubernetes]",
+     .details = kDestroyDetails,
+     .run = RunDestroy},
+    {.name = "status",
+     .summary = "show the running endpoints, versions, traffic and replicas",
+     .usage = "ferry status [PATH] [--executor local|kubernetes] [--format text|json]",
+     .details = kStatusDetails,
+     .run = RunStatus},
+    {.name = "logs",
+     .summary = "show the replicas' logs of an endpoint or version",
+     .usage = "ferry logs ENDPOINT[/VERSION] [PATH] [--tail N] [--executor local|kubernetes]",
+     .details = kLogsDetails,
+     .run = RunLogs},
+    {.name = "keys",
+     .summary = "show or regenerate an endpoint's keys",
+     .usage = "ferry keys ENDPOINT [PATH] [--regenerate primary|secondary] "
+              "[--executor local|kubernetes]",
+     .details = kKeysDetails,
+     .run = RunKeys},
+    {.name = "token",
+     .summary = "issue an access token for an endpoint with token auth",
+     .usage = "ferry token ENDPOINT [PATH] [--ttl SECONDS] [--executor local|kubernetes]",
+     .details = kTokenDetails,
+     .run = RunToken},
+    {.name = "force-unlock",
+     .summary = "remove a state lock whose owner is gone",
+     .usage = "ferry force-unlock ID [PATH] [--executor local|kubernetes]",
+     .details = kForceUnlockDetails,
+     .run = RunForceUnlock},
     {.name = "golden",
      .summary = "compare (or update) the samples' rendered golden files",
      .usage = "ferry golden [--check|--update] [--samples DIR] [--golden DIR]",
@@ -168,9 +333,11 @@ constexpr Command kCommands[] = {
 void PrintOverview(std::ostream& out) {
   out << "ferry " << kVersion << ": a compiler for ML scoring services\n\n"
       << "usage: ferry COMMAND [ARGS]\n\ncommands:\n";
+  std::size_t width = 0;
+  for (const Command& command : kCommands) width = std::max(width, command.name.size());
   for (const Command& command : kCommands) {
-    std::string name(command.name);
-    out << "  " << name << std::string(10 - name.size(), ' ') << command.summary << "\n";
+    out << "  " << command.name << std::string(width + 2 - command.name.size(), ' ')
+        << command.summary << "\n";
   }
   out << "\nRun 'ferry help COMMAND' for a command's options; 'ferry --version' for the version.\n";
 }

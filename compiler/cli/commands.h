@@ -39,6 +39,16 @@ auto RunCheck(std::span<const std::string> args, const Io& io) -> int;
 auto RunCompile(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry render`.
 auto RunRender(std::span<const std::string> args, const Io& io) -> int;
+/// `ferry plan`, `apply`, `destroy` (plan_command.cc).
+auto RunPlan(std::span<const std::string> args, const Io& io) -> int;
+auto RunApply(std::span<const std::string> args, const Io& io) -> int;
+auto RunDestroy(std::span<const std::string> args, const Io& io) -> int;
+/// `ferry status`, `logs`, `keys`, `token`, `force-unlock` (operate_command.cc).
+auto RunStatus(std::span<const std::string> args, const Io& io) -> int;
+auto RunLogs(std::span<const std::string> args, const Io& io) -> int;
+auto RunKeys(std::span<const std::string> args, const Io& io) -> int;
+auto RunToken(std::span<const std::string> args, const Io& io) -> int;
+auto RunForceUnlock(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry golden`.
 auto RunGolden(std::span<const std::string> args, const Io& io) -> int;
 /// `ferry diff`.
