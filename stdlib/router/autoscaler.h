@@ -31,6 +31,7 @@ struct AutoscalerSettings {
   std::int64_t max_concurrent_per_replica = 1;
   double scale_up_seconds = 1;     ///< how long load stays above the target before adding
   double scale_down_seconds = 60;  ///< how long load stays below it before removing
+  auto operator==(const AutoscalerSettings&) const -> bool = default;
 };
 
 /// The settings routes.yaml gives a version (target utilization there is in percent).

@@ -354,6 +354,19 @@ auto LocalReplicas::Desired() const -> std::int64_t {
   return desired_;
 }
 
+auto LocalReplicas::Status() const -> std::vector<ReplicaStatus> {
+  std::lock_guard lock(control_mutex_);
+  std::vector<ReplicaStatus> status;
+  std::error_code error;
+  for (const auto& process : processes_) {
+    std::filesystem::path log = std::filesystem::absolute(LogPath(process->slot), error);
+    status.push_back({process->slot, process->pid > 0 ? static_cast<int>(process->pid) : 0,
+                      process->pid > 0 ? process->port : 0, process->pid > 0 && process->ready,
+                      log.lexically_normal().string()});
+  }
+  return status;
+}
+
 auto LocalReplicas::Pids() const -> std::vector<pid_t> {
   std::lock_guard lock(control_mutex_);
   std::vector<pid_t> pids;

@@ -75,6 +75,8 @@ class LocalReplicas : public ReplicaSet {
   auto Desired() const -> std::int64_t override;
   void Scale(std::int64_t count) override;
   void Reconcile(TimePoint now) override;
+  /// Every slot's process (pid 0 while waiting to restart) and absolute log path.
+  auto Status() const -> std::vector<ReplicaStatus> override;
 
   /// Process ids of the running replicas by slot (0 while waiting to restart).
   auto Pids() const -> std::vector<pid_t>;

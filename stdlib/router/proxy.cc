@@ -73,6 +73,7 @@ struct Proxy::Endpoint {
   EndpointRoute route;
   std::string swagger_path;
   std::unique_ptr<WeightedSplit> split;
+  double split_total = 0;  // 0: the local executor has not assigned traffic yet
   std::vector<std::unique_ptr<Version>> versions;
   ferry_rt::serve::Authenticator* auth = nullptr;
 };
@@ -160,6 +161,7 @@ Proxy::Proxy(const Routes& routes, ReplicaSets sets, Authenticators auth, Upstre
           version->route.timeout_ms.value_or(options_.request_timeout_ms));
       version->in_flight = &in_flight_.With({endpoint->route.name, version->route.name});
       weights.push_back(version->route.weight);
+      endpoint->split_total += version->route.weight;
       endpoint->versions.push_back(std::move(version));
     }
     endpoint->split = std::make_unique<WeightedSplit>(weights);
@@ -269,6 +271,11 @@ auto Proxy::HasReadyReplica(const Version& version) const -> bool {
 
 void Proxy::Forward(Endpoint& endpoint, const http::Request& request, http::Response& response,
                     Exchange& exchange, bool swagger) {
+  if (!swagger && endpoint.split_total <= 0) {
+    Unavailable(response, "not_serving",
+                "endpoint '" + endpoint.route.name + "' has no traffic assigned yet");
+    return;
+  }
   std::vector<bool> eligible;
   for (const auto& version : endpoint.versions) eligible.push_back(HasReadyReplica(*version));
   std::optional<std::size_t> pick;

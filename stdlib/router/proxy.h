@@ -16,7 +16,9 @@
 // max_concurrent_requests_per_replica gets the request. When every replica is
 // at that limit the request waits (bounded) for a slot, then gets 503 with
 // Retry-After. A replica that fails is not used again until its readiness is
-// checked again (ReadinessChecked). Errors are {"error": {"code", "message"}}.
+// checked again (ReadinessChecked). An endpoint whose weights sum to 0 answers
+// 503 not_serving (the local executor has not assigned it traffic yet). Errors
+// are {"error": {"code", "message"}}.
 #pragma once
 
 #include <atomic>

@@ -37,10 +37,27 @@ struct Replica {
   bool ready = false;  ///< passed its readiness check (GET /readyz)
 };
 
+/// One replica as the router's status file shows it.
+struct ReplicaStatus {
+  std::size_t slot = 0;  ///< the replica's index (stable across restarts for local ones)
+  int pid = 0;           ///< 0: not a local process, or waiting to restart
+  int port = 0;
+  bool ready = false;
+  std::string log;  ///< the local replica's log file (absolute); "" on Kubernetes
+};
+
 /// The replicas of one endpoint version.
 class ReplicaSet {
  public:
   virtual ~ReplicaSet() = default;
+  /// The replicas for the status file; by default Replicas() by index, no pid or log.
+  virtual auto Status() const -> std::vector<ReplicaStatus> {
+    std::vector<ReplicaStatus> status;
+    for (const Replica& replica : Replicas()) {
+      status.push_back({status.size(), 0, replica.port, replica.ready, ""});
+    }
+    return status;
+  }
   /// The replicas as last observed (ready or not).
   virtual auto Replicas() const -> std::vector<Replica> = 0;
   /// The replica count asked for (what the back end is converging to).

@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "runtime/weights.h"
+
 namespace ferry::router {
 namespace {
 
@@ -122,7 +124,9 @@ auto ReadAutoscale(Reader& reader, const YAML::Node& node, const std::string& fi
 
 auto ReadLocal(Reader& reader, const YAML::Node& node, const std::string& field)
     -> std::optional<LocalCommand> {
-  if (!reader.Mapping(node, field, {"command", "working_directory"})) return std::nullopt;
+  if (!reader.Mapping(node, field, {"command", "working_directory", "revision"})) {
+    return std::nullopt;
+  }
   LocalCommand local;
   const YAML::Node command = node["command"];
   const std::string command_field = Reader::Join(field, "command");
@@ -140,6 +144,8 @@ auto ReadLocal(Reader& reader, const YAML::Node& node, const std::string& field)
     }
   }
   local.working_directory = reader.Text(node, field, "working_directory", false);
+  local.revision = reader.Text(node, field, "revision", false);
+  if (local.revision.empty()) local.revision = DefaultRevision(local);
   return local;
 }
 
@@ -250,12 +256,13 @@ auto ReadEndpoint(Reader& reader, const YAML::Node& node, const std::string& fie
     endpoint.versions.push_back(std::move(version));
   }
   // The compiler resolves every endpoint's split to 100 %; anything else is
-  // a hand edit gone wrong, and the router must not guess the remainder.
-  if (std::abs(total - 100) > 0.01) {
+  // a hand edit gone wrong, and the router must not guess the remainder. 0 is
+  // the local executor's "not serving yet" (versions started, readiness unchecked).
+  if (std::abs(total - 100) > 0.01 && std::abs(total) > 0.01) {
     std::ostringstream sum;
     sum << total;
     reader.Error(versions.Mark(), versions_field,
-                 "the versions' weights sum to " + sum.str() + ", not 100");
+                 "the versions' weights sum to " + sum.str() + ", not 100 (or 0)");
   }
   return endpoint;
 }
@@ -331,6 +338,18 @@ void ReadTop(Reader& reader, const YAML::Node& root, Routes& routes) {
 }
 
 }  // namespace
+
+auto DefaultRevision(const LocalCommand& local) -> std::string {
+  std::string identity;
+  for (const std::string& argument : local.command) identity += argument + '\0';
+  identity += local.working_directory + '\0';
+  return ferry_rt::Sha256Hex(identity);
+}
+
+auto RevisionOf(const VersionRoute& version) -> std::string {
+  if (version.local) return version.local->revision;
+  return ferry_rt::Sha256Hex("kubernetes\0" + version.deployment + '\0' + version.service + '\0');
+}
 
 auto RoutesError::ToString() const -> std::string {
   std::string text = file;

@@ -29,7 +29,20 @@ struct VersionAutoscale {
 struct LocalCommand {
   std::vector<std::string> command;
   std::string working_directory;  ///< empty: the router's own
+  /// What runs (a bundle's identity): a changed revision under the same version
+  /// name is rolled out (docs/router.md). Default: sha256 of the command and
+  /// working directory (DefaultRevision).
+  std::string revision;
 };
+
+/// The revision a `local:` section without one gets: sha256 of the command's
+/// arguments and the working directory, each followed by a NUL byte.
+auto DefaultRevision(const LocalCommand& local) -> std::string;
+
+struct VersionRoute;
+/// A version's revision: its local revision, or for a Kubernetes version the
+/// sha256 of its deployment and service.
+auto RevisionOf(const VersionRoute& version) -> std::string;
 
 /// One version of an endpoint and where its replicas are.
 struct VersionRoute {

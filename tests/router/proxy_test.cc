@@ -298,5 +298,18 @@ TEST_CASE("proxy: swagger.json, wrong methods and unknown paths") {
   CHECK(rig.Send({"GET", "/readyz", {}, ""}).status == 503);
 }
 
+TEST_CASE("proxy: an endpoint whose weights sum to 0 answers 503 not_serving") {
+  Rig rig(TwoVersionRoutes(0, 0));
+  const http::Response response = rig.Post();
+  CHECK(response.status == 503);
+  CHECK(response.body.find("\"not_serving\"") != std::string::npos);
+  CHECK(response.body.find("endpoint 'churn' has no traffic assigned yet") != std::string::npos);
+  CHECK(Header(response, "Retry-After") == "1");
+  CHECK(rig.upstream.sent.empty());
+  // The replicas are ready: /readyz?all says so (the local executor waits for it).
+  http::Request ready{"GET", "/readyz?all", {}, ""};
+  CHECK(rig.Send(ready).status == 200);
+}
+
 }  // namespace
 }  // namespace ferry::router

@@ -5,14 +5,18 @@
 // clang-format on
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "router_fixtures.h"
+#include "runtime/json.h"
 
 namespace ferry::router {
 namespace {
@@ -32,7 +37,7 @@ using tcp = asio::ip::tcp;
 using Steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-// The router as a child process whose stdout the test reads.
+// The router as a child process whose stdout and stderr the test reads.
 class RouterProcess {
  public:
   explicit RouterProcess(std::vector<std::string> arguments) {
@@ -42,6 +47,7 @@ class RouterProcess {
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
       ::dup2(fds[1], STDOUT_FILENO);
+      ::dup2(fds[1], STDERR_FILENO);
       ::close(fds[0]);
       std::vector<char*> argv{const_cast<char*>(FERRY_ROUTER_BINARY)};
       for (std::string& argument : arguments) argv.push_back(argument.data());
@@ -89,6 +95,11 @@ class RouterProcess {
   /// Sends SIGTERM and waits up to `timeout` for the exit; its status, or -1.
   auto Terminate(std::chrono::milliseconds timeout) -> int {
     ::kill(pid_, SIGTERM);
+    return Wait(timeout);
+  }
+
+  /// Waits up to `timeout` for the exit; its status, or -1.
+  auto Wait(std::chrono::milliseconds timeout) -> int {
     const auto deadline = Steady::now() + timeout;
     while (Steady::now() < deadline) {
       int status = 0;
@@ -99,6 +110,13 @@ class RouterProcess {
       std::this_thread::sleep_for(20ms);
     }
     return -1;
+  }
+
+  auto pid() const -> pid_t { return pid_; }
+  /// Everything written so far.
+  auto Output() -> std::string {
+    std::lock_guard lock(mutex_);
+    return output_;
   }
 
  private:
@@ -233,6 +251,233 @@ TEST_CASE("router program: the autoscaler's decisions are log lines") {
   CHECK(replicas >= 2);
   CHECK(replicas <= 3);
   CHECK(router.Terminate(20s) == 0);
+}
+
+// Rewrites the routes file the way the local executor does: a temporary file, then rename.
+void ReplaceRoutes(const std::string& path, const std::string& text) {
+  router_test::WriteFile(path + ".next", text);
+  REQUIRE(std::rename((path + ".next").c_str(), path.c_str()) == 0);
+}
+
+// Routes: endpoint churn, version live running echo_serve --name NAME at
+// revision REVISION, ready after READY_AFTER_MS; `extra` appended (more endpoints).
+auto RollingRoutes(std::string_view name, std::string_view revision, int ready_after_ms,
+                   std::string_view extra = "") -> std::string {
+  return "format: 1\nlisten: {http: 0}\nautoscaler: {enabled: false}\n"
+         "endpoints:\n- name: churn\n  path: /api/v1/service/churn/score\n  versions:\n"
+         "  - name: live\n    weight: 100\n    default: true\n    role: control\n"
+         "    autoscale: {min_replicas: 1, max_replicas: 1, max_concurrent_requests_per_replica: "
+         "8}\n    local:\n      revision: " +
+         std::string(revision) +
+         "\n      command: [/usr/bin/python3, " FERRY_SOURCE_DIR
+         "/tests/router/testdata/echo_serve.py, --name, " +
+         std::string(name) + ", --ready-after-ms, '" + std::to_string(ready_after_ms) + "']\n" +
+         std::string(extra);
+}
+
+// A parsed JSON document, indexed by key or position (absent: null).
+class Json {
+ public:
+  explicit Json(ferry_rt::json::Value value)
+      : root_(std::make_shared<const ferry_rt::json::Value>(std::move(value))), at_(root_.get()) {}
+  auto operator[](const char* key) const -> Json {
+    const auto found = at_->object.find(key);
+    return {root_, found == at_->object.end() ? &Null() : &found->second};
+  }
+  auto operator[](int index) const -> Json {
+    const auto i = static_cast<std::size_t>(index);
+    return {root_, i < at_->array.size() ? &at_->array[i] : &Null()};
+  }
+  auto text() const -> const std::string& { return at_->string; }
+  auto number() const -> std::int64_t { return static_cast<std::int64_t>(at_->number); }
+
+ private:
+  Json(std::shared_ptr<const ferry_rt::json::Value> root, const ferry_rt::json::Value* at)
+      : root_(std::move(root)), at_(at) {}
+  static auto Null() -> const ferry_rt::json::Value& {
+    static const ferry_rt::json::Value null;
+    return null;
+  }
+  std::shared_ptr<const ferry_rt::json::Value> root_;
+  const ferry_rt::json::Value* at_;
+};
+
+// Waits until the status file parses and `accept` holds for it; the document.
+template <typename Accept>
+auto WaitForStatus(const std::string& path, Accept accept, std::chrono::seconds timeout) -> Json {
+  const auto deadline = Steady::now() + timeout;
+  std::string text;
+  while (Steady::now() < deadline) {
+    text = router_test::ReadFile(path);
+    if (!text.empty()) {
+      std::optional<Json> status;
+      try {
+        status.emplace(ferry_rt::json::Parse(text));
+      } catch (const std::exception&) {
+        FAIL("the status file is not JSON: " << text);  // written atomically: never half
+      }
+      if (accept(*status)) return *status;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  FAIL("status never as expected; last: " << text);
+  return Json({});
+}
+
+auto Live(const Json& status) -> Json { return status["endpoints"][0]["versions"][0]; }
+
+TEST_CASE("router program: reloads and rolling replacements drop no request") {
+  router_test::ScratchDir dir;
+  const std::string routes = dir / "routes.yaml";
+  const std::string status_file = dir / "status.json";
+  router_test::WriteFile(routes, RollingRoutes("old", "r1", 0));
+  RouterProcess router({"--routes", routes, "--port", "0", "--host", "127.0.0.1", "--log-directory",
+                        dir / "logs", "--status-file", status_file, "--pid-file",
+                        dir / "router.pid"});
+  const std::string listening = router.WaitForLine("\"listening\"", 20s);
+  REQUIRE_MESSAGE(!listening.empty(), "the router did not start: " << router.Output());
+  const int port = std::stoi(listening.substr(listening.find("\"port\":") + 7));
+  Json status = WaitForStatus(
+      status_file, [](const auto& s) { return Live(s)["ready"].number() == 1; }, 30s);
+  CHECK(status["pid"].number() == router.pid());
+  CHECK(status["port"].number() == port);
+  CHECK(status["reloads"].number() == 0);
+  CHECK(status["routes_sha256"].text().size() == 64);
+  CHECK(Live(status)["revision"].text() == "r1");
+  const std::int64_t old_pid = Live(status)["replicas"][0]["pid"].number();
+  CHECK(old_pid > 0);
+  CHECK(Live(status)["replicas"][0]["log"].text() == dir / "logs/churn-live-0.log");
+
+  // Load from four clients through every step below.
+  std::atomic<bool> stop{false};
+  std::mutex seen_mutex;
+  std::map<std::string, int> served;  // by replica name
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        const auto answer = Fetch(port, bhttp::verb::post, "/api/v1/service/churn/score", "{}");
+        std::lock_guard lock(seen_mutex);
+        if (answer.result_int() != 200) {
+          failures.push_back(std::to_string(answer.result_int()) + " " + answer.body());
+        } else {
+          ++served[Json(ferry_rt::json::Parse(answer.body()))["name"].text()];
+        }
+      }
+    });
+  }
+  auto served_by = [&](const std::string& name) {
+    std::lock_guard lock(seen_mutex);
+    return served[name];
+  };
+  std::this_thread::sleep_for(500ms);
+
+  // A new revision that never gets ready: the old one keeps serving.
+  ReplaceRoutes(routes, RollingRoutes("new", "r2", 600000));
+  ::kill(router.pid(), SIGHUP);
+  status = WaitForStatus(
+      status_file, [](const auto& s) { return s["reloads"].number() == 1; }, 10s);
+  CHECK(Live(status)["revision"].text() == "r2");
+  CHECK(Live(status)["previous_revision"].text() == "r1");
+  CHECK(Live(status)["ready"].number() == 0);
+  std::this_thread::sleep_for(2s);  // two readiness rounds: r2 stays unready
+  CHECK(served_by("new") == 0);
+
+  // Rolled back: r2's replica goes, r1's process is untouched.
+  ReplaceRoutes(routes, RollingRoutes("old", "r1", 0));
+  ::kill(router.pid(), SIGHUP);
+  status = WaitForStatus(
+      status_file, [](const auto& s) { return s["reloads"].number() == 2; }, 10s);
+  CHECK(Live(status)["previous_revision"].text() == "");
+  CHECK(Live(status)["replicas"][0]["pid"].number() == old_pid);
+
+  // Reloads in a row, each a new proxy generation over the same replica.
+  for (int reloads = 3; reloads <= 12; ++reloads) {
+    ::kill(router.pid(), SIGHUP);
+    status = WaitForStatus(
+        status_file, [&](const auto& s) { return s["reloads"].number() == reloads; }, 10s);
+  }
+  CHECK(Live(status)["replicas"][0]["pid"].number() == old_pid);
+
+  // A broken routes file: logged, recorded, the old routes keep running.
+  ReplaceRoutes(routes, "format: 1\nlisten: {http: 0}\nendpoints: 7\n");
+  ::kill(router.pid(), SIGHUP);
+  status = WaitForStatus(
+      status_file, [](const auto& s) { return !s["reload_error"].text().empty(); }, 10s);
+  CHECK(status["reload_error"].text() == routes + ":3:12: endpoints: expected a list of endpoints");
+  CHECK(status["reloads"].number() == 12);
+  CHECK(!router.WaitForLine("\"reload failed\"", 5s).empty());
+
+  // A new revision that gets ready takes over; a new endpoint starts at weight 0.
+  const std::string waiting =
+      "- name: fresh\n  path: /api/v1/service/fresh/score\n  versions:\n"
+      "  - name: v1\n    weight: 0\n    local:\n      command: [/usr/bin/python3, " FERRY_SOURCE_DIR
+      "/tests/router/testdata/echo_serve.py, --name, fresh]\n";
+  ReplaceRoutes(routes, RollingRoutes("new", "r3", 0, waiting));
+  ::kill(router.pid(), SIGHUP);
+  status = WaitForStatus(
+      status_file,
+      [](const auto& s) {
+        return s["reloads"].number() == 13 && Live(s)["previous_revision"].text().empty() &&
+               s["endpoints"][1]["versions"][0]["ready"].number() == 1;
+      },
+      30s);
+  CHECK(status["reload_error"].text() == "");
+  CHECK(Live(status)["revision"].text() == "r3");
+  const auto deadline = Steady::now() + 10s;
+  while (served_by("new") < 20 && Steady::now() < deadline) std::this_thread::sleep_for(50ms);
+  stop = true;
+  for (std::thread& client : clients) client.join();
+  CHECK(served_by("new") >= 20);
+  CHECK(served_by("old") >= 50);
+  CHECK_MESSAGE(failures.empty(), failures.size() << " failed, first: " << failures.front());
+
+  const auto fresh = Fetch(port, bhttp::verb::post, "/api/v1/service/fresh/score", "{}");
+  CHECK(fresh.result_int() == 503);
+  CHECK(fresh.body().find("\"not_serving\"") != std::string::npos);
+  CHECK(Fetch(port, bhttp::verb::get, "/readyz?all").result_int() == 200);
+
+  // r1's process is stopped once the requests routed to it are done.
+  const auto stopped_by = Steady::now() + 15s;
+  while (::kill(static_cast<pid_t>(old_pid), 0) == 0 && Steady::now() < stopped_by) {
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(::kill(static_cast<pid_t>(old_pid), 0) != 0);
+  CHECK(router.Terminate(20s) == 0);
+}
+
+TEST_CASE("router program: the pid file is locked for the router's life") {
+  router_test::ScratchDir dir;
+  const std::string pid_file = dir / "router.pid";
+  router_test::WriteFile(dir / "routes.yaml", "format: 1\nlisten: {http: 0}\nendpoints: []\n");
+  RouterProcess first({"--routes", dir / "routes.yaml", "--port", "0", "--host", "127.0.0.1",
+                       "--pid-file", pid_file});
+  const std::string listening = first.WaitForLine("\"listening\"", 20s);
+  REQUIRE_MESSAGE(!listening.empty(), first.Output());
+  CHECK(router_test::ReadFile(pid_file) == std::to_string(first.pid()) + "\n");
+  {
+    const int fd = ::open(pid_file.c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    CHECK(::flock(fd, LOCK_EX | LOCK_NB) != 0);  // ferry's liveness test: a router is alive
+    ::close(fd);
+  }
+  RouterProcess second({"--routes", dir / "routes.yaml", "--port", "0", "--host", "127.0.0.1",
+                        "--pid-file", pid_file});
+  CHECK(second.Wait(10s) == 2);
+  CHECK(second.WaitForLine("another router", 5s) ==
+        "router: another router (pid " + std::to_string(first.pid()) + ") holds " + pid_file);
+  CHECK(router_test::ReadFile(pid_file) == std::to_string(first.pid()) + "\n");
+  // Nothing to route: ready, and every path is a 404.
+  const int port = std::stoi(listening.substr(listening.find("\"port\":") + 7));
+  CHECK(Fetch(port, bhttp::verb::get, "/readyz?all").result_int() == 200);
+  CHECK(Fetch(port, bhttp::verb::post, "/api/v1/service/x/score", "{}").result_int() == 404);
+  CHECK(first.Terminate(20s) == 0);
+  // The file stays; its lock went with the process.
+  const int fd = ::open(pid_file.c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  CHECK(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  ::close(fd);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/weights.h"
+
 namespace ferry::router {
 namespace {
 
@@ -133,7 +135,7 @@ TEST_CASE("routes: errors name the file, line, column and field") {
   CHECK(ErrorsWith("    weight: 20.0", "    weight: lots") ==
         "routes.yaml:24:13: endpoints[0].versions[0].weight: expected a number\n"
         "routes.yaml:23:3: endpoints[0].versions: the versions' weights sum to 80, not "
-        "100\n");
+        "100 (or 0)\n");
   CHECK(ErrorsWith("    mode: key", "    mode: password") ==
         "routes.yaml:19:11: endpoints[0].auth.mode: expected none, key or token, got "
         "'password'\n");
@@ -182,6 +184,39 @@ TEST_CASE("routes: invalid YAML and unreadable files") {
   CHECK(Messages(ParseRoutes("- 1\n", "r.yaml")) == "r.yaml:1:1: expected a mapping\n");
   CHECK(Messages(LoadRoutes("/nonexistent/routes.yaml")) ==
         "/nonexistent/routes.yaml: cannot read the routes file\n");
+}
+
+TEST_CASE("routes: a local version's revision is given, or the command's sha256") {
+  const std::string text =
+      "format: 1\nlisten: {http: 0}\nendpoints:\n- name: e\n  path: /e/score\n  versions:\n"
+      "  - name: a\n    weight: 50\n    local: {command: [bin/serve, -x], revision: r7}\n"
+      "  - name: b\n    weight: 50\n    local: {command: [bin/serve, -x]}\n"
+      "  - name: c\n    weight: 0\n    local: {command: [bin/serve, -x], working_directory: /w}\n"
+      "  - name: k\n    weight: 0\n    service: k.ns.svc.cluster.local:5001\n";
+  const RoutesResult result = ParseRoutes(text, "routes.yaml");
+  REQUIRE_MESSAGE(result.routes.has_value(), Messages(result));
+  const auto& versions = result.routes->endpoints[0].versions;
+  CHECK(versions[0].local->revision == "r7");
+  CHECK(RevisionOf(versions[0]) == "r7");
+  // sha256 of "bin/serve\0-x\0\0" (arguments, then the working directory, NUL-terminated).
+  CHECK(versions[1].local->revision == ferry_rt::Sha256Hex(std::string("bin/serve\0-x\0\0", 14)));
+  CHECK(versions[1].local->revision.size() == 64);
+  CHECK(versions[2].local->revision != versions[1].local->revision);
+  CHECK(RevisionOf(versions[3]).size() == 64);
+}
+
+TEST_CASE("routes: weights sum to 100 or to 0; an empty endpoint list is allowed") {
+  const std::string zero =
+      "format: 1\nlisten: {http: 0}\nendpoints:\n- name: e\n  path: /e/score\n  versions:\n"
+      "  - name: a\n    weight: 0\n    local: {command: [s]}\n"
+      "  - name: b\n    weight: 0\n    local: {command: [s]}\n";
+  CHECK(Messages(ParseRoutes(zero, "r.yaml")) == "");
+  CHECK(Messages(ParseRoutes(zero + "  - name: c\n    weight: 0.5\n    local: {command: [s]}\n",
+                             "r.yaml")) ==
+        "r.yaml:7:3: endpoints[0].versions: the versions' weights sum to 0.5, not 100 (or 0)\n");
+  const RoutesResult empty = ParseRoutes("format: 1\nlisten: {http: 0}\nendpoints: []\n", "r.yaml");
+  REQUIRE_MESSAGE(empty.routes.has_value(), Messages(empty));
+  CHECK(empty.routes->endpoints.empty());
 }
 
 }  // namespace

@@ -4,8 +4,9 @@
 Listens on 127.0.0.1:--port (the router appends it). GET /readyz and /healthz
 answer 200; POST /score answers {"name": NAME, "port": PORT, "bytes": N} with
 NAME from --name, so the test sees which version and replica served a request,
-after --delay-ms (a slow model keeps the replica busy). HTTP/1.1 keep-alive,
-like serve.
+after --delay-ms (a slow model keeps the replica busy). GET /readyz answers
+503 until --ready-after-ms have passed (a new revision that is slow, or never,
+ready). HTTP/1.1 keep-alive, like serve.
 """
 import argparse
 import http.server
@@ -18,8 +19,10 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--name", default="")
 parser.add_argument("--delay-ms", type=int, default=0)
+parser.add_argument("--ready-after-ms", type=int, default=0)
 args, _ = parser.parse_known_args()
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+started = time.monotonic()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -34,7 +37,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        if self.path in ("/readyz", "/healthz"):
+        if self.path == "/readyz" and (time.monotonic() - started) * 1000 < args.ready_after_ms:
+            self.answer(503, {})
+        elif self.path in ("/readyz", "/healthz"):
             self.answer(200, {})
         else:
             self.answer(404, {"error": {"code": "not_found", "message": self.path}})
