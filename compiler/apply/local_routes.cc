@@ -127,12 +127,11 @@ auto EndpointRoute(const plan::State& state, const std::string& name,
   route["path"] = traffic != nullptr ? StringAttribute(traffic->attributes, "path")
                                            .value_or("/api/v1/service/" + name + "/score")
                                      : "/api/v1/service/" + name + "/score";
+  // The router checks what the recorded key material allows: the mode of
+  // secret.<e>, whose files are on disk. traffic.<e>'s auth.mode follows it
+  // (an auth change replaces the secret first, and removes it last).
   std::string mode = "none";
-  if (traffic != nullptr) {
-    mode = StringAttribute(traffic->attributes, "auth.mode").value_or("none");
-  } else if (secret != nullptr) {
-    mode = StringAttribute(secret->attributes, "mode").value_or("none");
-  }
+  if (secret != nullptr) mode = StringAttribute(secret->attributes, "mode").value_or("none");
   route["auth"]["mode"] = mode;
   if (mode != "none") route["auth"]["directory"] = layout.secrets_dir + "/" + name;
   List entries;

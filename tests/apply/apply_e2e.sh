@@ -135,6 +135,22 @@ scenario_faq() {
   status="$(score "${uri}" "${new_key}" '{"data": [["reset password"]]}')"
   [[ "${status}" == 200 ]] || fail "faq: after the router came back, scoring answered ${status}"
 
+  step "faq: switching to token auth replaces the secret; a token from ferry token works"
+  sed -i 's/^    auth: key$/    auth: token/' "${dir}/ferry.yaml"
+  expect_exit 2 "${ferry}" plan "${dir}"
+  grep -q "Plan: 0 to create, 1 to update, 3 to replace, 0 to delete." "${work}/last.out" ||
+    { cat "${work}/last.out"; fail "faq: the auth change is not three replaces (bundle: its swagger.json, secret, version) and one update"; }
+  expect_exit 0 "${ferry}" apply "${dir}" --auto-approve
+  expect_exit 1 "${ferry}" keys faq "${dir}"
+  expect_exit 0 "${ferry}" token faq "${dir}" --ttl 600
+  local token
+  token="$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accessToken"])' \
+    "${work}/last.out")"
+  status="$(score "${uri}" "${token}" '{"data": [["reset password"]]}')"
+  [[ "${status}" == 200 ]] || fail "faq: the token got ${status}"
+  status="$(score "${uri}" "${new_key}" '{"data": [["reset password"]]}')"
+  [[ "${status}" == 401 ]] || fail "faq: a key still works under token auth (${status})"
+
   step "faq: destroy leaves nothing running"
   expect_exit 0 "${ferry}" destroy "${dir}" --auto-approve
   sleep 1
