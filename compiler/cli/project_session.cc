@@ -20,9 +20,11 @@ auto OpenProjectSession(const std::string& manifest, plan::ExecutorKind executor
   session.paths = apply::PathsFor(manifest, executor);
   diag::Sink sink;
   session.run = driver::CompileAndRender(io.fs, manifest, sink);
-  // Warnings are check's business; plan and apply show errors only.
+  // Warnings are check's business; plan and apply show errors only, as text
+  // on stderr: stdout is the plan (one JSON document with --format json).
   DiagnosticOutput errors_only = output;
   errors_only.quiet = true;
+  errors_only.format = "text";
   PrintDiagnostics(sink, session.run.sources, errors_only, io);
   if (sink.HasErrors() || !session.run.project) return std::nullopt;
   session.desired = plan::DesiredResources(*session.run.project, session.run.result, executor);

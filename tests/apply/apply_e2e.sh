@@ -9,14 +9,16 @@
 #             the manifest or the state moved.
 #   kill      apply SIGKILLed before and after every action of a first apply and
 #             of a change, then applied again: converges, no orphan processes.
-# usage: apply_e2e.sh FERRY WORKDIR [faq|rollout|kill]...   (default: all three)
+#   safety    a new version whose replicas never get ready: apply stops, says why
+#             with the replica's log, and traffic stays where it was.
+# usage: apply_e2e.sh FERRY WORKDIR [faq|rollout|safety|kill]...   (default: all)
 set -euo pipefail
 
 ferry="$(realpath "$1")"
 work="$2"
 shift 2
 scenarios=("$@")
-[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(faq rollout kill)
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(faq rollout safety kill)
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 mkdir -p "${work}"
@@ -225,6 +227,75 @@ LUA
   expect_exit 0 "${ferry}" destroy "${dir}" --auto-approve
   sleep 1
   [[ -z "$(project_processes "${dir}")" ]] || fail "rollout: processes left after destroy"
+}
+
+scenario_safety() {
+  step "safety: a new version that never passes readiness gets no traffic; apply stops"
+  local dir
+  dir="$(fresh_project controlled-rollout safety)"
+  expect_exit 0 "${ferry}" apply "${dir}" --auto-approve
+  local uri key
+  uri="$(scoring_uri "${dir}")"
+  key="$(primary_key "${dir}" churn)"
+  local body='{"data": [[0.4, -1.2, 0.3, 2.0, 0.0, -0.7, 1.1, 0.2]]}'
+  # A third version c with 10%: its bundle is built (the apply is killed right
+  # after), then its cached bin/serve is replaced by one that fails at start.
+  /usr/bin/python3 - "${dir}/ferry.yaml" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+text += """      c:
+        model: churn-scorer@1
+        environment: cpu-default
+        traffic: 10
+        role: treatment
+        resources: {cpu: 0.5, memory_gb: 1}
+        autoscale: {enabled: true, min_replicas: 1, max_replicas: 2}
+"""
+open(path, "w").write(text)
+PY
+  expect_exit 2 "${ferry}" plan "${dir}" --format json
+  local sha
+  sha="$(/usr/bin/python3 -c '
+import json, sys
+plan = json.load(open(sys.argv[1]))
+for action in plan["actions"]:
+    if action["address"] == "bundle.churn.c":
+        print(action["desired"]["attributes"]["sha256"])
+' "${work}/last.out")"
+  [[ -n "${sha}" ]] || fail "safety: no bundle.churn.c in the plan"
+  rm -rf "${FERRY_CACHE_DIR}/bundles/${sha}"
+  set +e
+  FERRY_TEST_KILL="after:1" "${ferry}" apply "${dir}" --auto-approve >"${work}/killed.out" 2>&1
+  set -e
+  [[ -x "${FERRY_CACHE_DIR}/bundles/${sha}/bin/serve" ]] || fail "safety: bundle c was not built"
+  printf '#!/bin/sh\necho "serve: cannot load model.onnx: weights.bin is corrupt (test)" >&2\nexit 1\n' \
+    >"${FERRY_CACHE_DIR}/bundles/${sha}/bin/serve"
+  expect_exit 1 "${ferry}" apply "${dir}" --auto-approve --ready-timeout 6
+  grep -q "version churn/c did not pass its readiness check" "${work}/last.err" ||
+    { cat "${work}/last.err"; fail "safety: the failure does not name the version"; }
+  grep -q "weights.bin is corrupt (test)" "${work}/last.err" ||
+    { cat "${work}/last.err"; fail "safety: the failure does not show the replica's log"; }
+  local a=0 b=0 other=0 i version
+  for i in $(seq 1 50); do
+    version="$(curl -s -D - -o /dev/null -X POST "${uri}" -H "Authorization: Bearer ${key}" \
+      -H 'Content-Type: application/json' -d "${body}" | tr -d '\r' |
+      sed -n 's/^[Xx]-[Ff]erry-[Vv]ersion: //p')"
+    case "${version}" in a) a=$((a + 1)) ;; b) b=$((b + 1)) ;; *) other=$((other + 1)) ;; esac
+  done
+  echo "after the failed apply: a ${a}, b ${b}, other ${other} of 50"
+  [[ "${a}" -eq 10 && "${b}" -eq 40 && "${other}" -eq 0 ]] ||
+    fail "safety: traffic moved after a failed readiness check (a ${a}, b ${b}, other ${other})"
+  # Its replicas were stopped when the routes went back: nothing of c runs,
+  # so the next plan creates it again (and moves the traffic after it).
+  expect_exit 2 "${ferry}" plan "${dir}"
+  grep -q "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete." "${work}/last.out" ||
+    { cat "${work}/last.out"; fail "safety: the failed version is not planned again"; }
+
+  rm -rf "${FERRY_CACHE_DIR}/bundles/${sha}"
+  expect_exit 0 "${ferry}" destroy "${dir}" --auto-approve
+  sleep 1
+  [[ -z "$(project_processes "${dir}")" ]] || fail "safety: processes left after destroy"
 }
 
 # Applies with a kill at every boundary, then converges; `prepare` edits the
