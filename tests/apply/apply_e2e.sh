@@ -23,8 +23,11 @@ source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 mkdir -p "${work}"
 work="$(realpath "${work}")"
-# One bundle cache for every scenario and run: a bundle is built once.
-export FERRY_CACHE_DIR="${work}/cache"
+# One bundle cache for every scenario and run: a bundle is built once (CI
+# points FERRY_CACHE_DIR at one cache for its two build folders).
+export FERRY_CACHE_DIR="${FERRY_CACHE_DIR:-${work}/cache}"
+mkdir -p "${FERRY_CACHE_DIR}"
+FERRY_CACHE_DIR="$(realpath "${FERRY_CACHE_DIR}")"
 
 fail() {
   echo "FAIL: $*" >&2
