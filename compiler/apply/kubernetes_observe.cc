@@ -145,12 +145,22 @@ auto ScoringBase(KubernetesExecutor::Impl& impl, const ObjectRef& router_config)
   return fmt::format("http://{}.{}.svc.cluster.local{}", service.name, service.ns, port);
 }
 
-auto Replicas(KubernetesExecutor::Impl& impl, const ObjectRef& deployment)
+// The pods of a version's Deployment; `revision` gets its image's tag (the
+// image's content hash prefix).
+auto Replicas(KubernetesExecutor::Impl& impl, const ObjectRef& deployment, std::string& revision)
     -> std::vector<ReplicaStatus> {
   std::vector<ReplicaStatus> replicas;
   KubectlResult result;
   const std::optional<json> live = GetJson(impl, deployment, result);
   if (!live) return replicas;
+  const json::json_pointer image("/spec/template/spec/containers/0/image");
+  if (live->contains(image) && live->at(image).is_string()) {
+    const std::string reference = live->at(image).get<std::string>();
+    const std::size_t colon = reference.rfind(':');
+    if (colon != std::string::npos && reference.find('/', colon) == std::string::npos) {
+      revision = reference.substr(colon + 1);
+    }
+  }
   std::string selector;
   const json::json_pointer labels("/spec/selector/matchLabels");
   if (live->contains(labels)) {
@@ -185,6 +195,63 @@ auto Replicas(KubernetesExecutor::Impl& impl, const ObjectRef& deployment)
                         "counted by the Deployment's status (no pod listed)"});
   }
   return replicas;
+}
+
+// A cluster on Gateway API routing: each endpoint is an HTTPRoute whose
+// backendRefs' weights (out of their sum) are the versions' traffic.
+auto GatewayStatus(KubernetesExecutor::Impl& impl, const plan::State& state,
+                   std::vector<EndpointStatus>& endpoints, std::string& error) -> bool {
+  for (const ObjectRef& route : RecordedObjects(state, "HTTPRoute")) {
+    KubectlResult result;
+    const std::optional<json> live = GetJson(impl, route, result);
+    if (!live) {
+      error =
+          fmt::format("kubectl could not read {}: {}", route.Describe(), KubectlErrorLine(result));
+      return false;
+    }
+    EndpointStatus endpoint;
+    const json labels = (*live)["metadata"].value("labels", json::object());
+    endpoint.name = labels.value("app.kubernetes.io/name", route.name);
+    const json rule = live->value("spec", json::object()).value("rules", json::array()).empty()
+                          ? json::object()
+                          : (*live)["spec"]["rules"][0];
+    const json path = rule.value("matches", json::array()).empty()
+                          ? json::object()
+                          : rule["matches"][0].value("path", json::object());
+    const std::string prefix = path.value("value", "/api/v1/service/" + endpoint.name);
+    endpoint.scoring_uri = prefix + "/score (through the Gateway's address)";
+    endpoint.swagger_uri = prefix + "/swagger.json (through the Gateway's address)";
+    const plan::ResourceState* secret = state.Find("secret." + endpoint.name);
+    endpoint.auth = secret != nullptr ? kube::AttributeString(secret->attributes, "mode") : "none";
+    const json backends = rule.value("backendRefs", json::array());
+    long long total = 0;
+    for (const json& backend : backends) total += backend.value("weight", 1LL);
+    for (const json& backend : backends) {
+      VersionStatus version;
+      ObjectRef deployment = route;
+      deployment.kind = "Deployment";
+      deployment.api_version = "apps/v1";
+      deployment.name = backend.value("name", "");
+      version.name = deployment.name;
+      for (const plan::ResourceState& resource : state.resources) {
+        const auto ref = kube::ObjectFromAttributes(resource.address, resource.attributes);
+        if (ref && ref->kind == "Deployment" && ref->name == deployment.name) {
+          version.name = kube::AttributeString(resource.attributes,
+                                               "metadata.labels.app.kubernetes.io/version");
+        }
+      }
+      version.weight = total > 0 ? 100.0 * static_cast<double>(backend.value("weight", 1LL)) /
+                                       static_cast<double>(total)
+                                 : 0;
+      version.replicas = Replicas(impl, deployment, version.revision);
+      const bool ready = std::any_of(version.replicas.begin(), version.replicas.end(),
+                                     [](const ReplicaStatus& r) { return r.ready; });
+      if (ready && version.weight > 0) endpoint.healthy = true;
+      endpoint.versions.push_back(std::move(version));
+    }
+    endpoints.push_back(std::move(endpoint));
+  }
+  return true;
 }
 
 }  // namespace
@@ -230,7 +297,7 @@ auto KubernetesExecutor::Status(const plan::State& state, const ProjectPaths& /*
         deployment.kind = "Deployment";
         deployment.api_version = "apps/v1";
         deployment.name = version_node["deployment"].as<std::string>("");
-        version.replicas = Replicas(*impl_, deployment);
+        version.replicas = Replicas(*impl_, deployment, version.revision);
         const bool ready = std::any_of(version.replicas.begin(), version.replicas.end(),
                                        [](const ReplicaStatus& r) { return r.ready; });
         if (ready && version.weight > 0) endpoint.healthy = true;
@@ -239,6 +306,7 @@ auto KubernetesExecutor::Status(const plan::State& state, const ProjectPaths& /*
       endpoints.push_back(std::move(endpoint));
     }
   }
+  if (!GatewayStatus(*impl_, state, endpoints, error)) return {};
   std::sort(endpoints.begin(), endpoints.end(),
             [](const EndpointStatus& a, const EndpointStatus& b) { return a.name < b.name; });
   return endpoints;

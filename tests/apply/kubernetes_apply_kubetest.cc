@@ -228,6 +228,7 @@ TEST_CASE("faq-matching: apply, no-op plan, status, keys, prune, drift, timeout,
   REQUIRE(status[0].versions.size() == 1);
   CHECK(status[0].versions[0].weight == 100);
   CHECK(status[0].versions[0].replicas.size() == 3);
+  CHECK(status[0].versions[0].revision.size() == 16);
   CHECK(status[0].healthy);
   std::optional<EndpointSecret> keys = executor->ReadSecret(state, {}, "faq", error);
   REQUIRE(keys);
@@ -433,6 +434,18 @@ TEST_CASE("gateway-rollout: HTTPRoutes and HPAs apply, and pruning lists HTTPRou
   REQUIRE(applied.ok);
   const json route = GetJson({"httproute", "churn", "-n", "churn-gateway"});
   CHECK(ManagedByFerry(route));
+  std::string status_error;
+  const std::vector<EndpointStatus> status = executor->Status(state, {}, status_error);
+  CHECK(status_error.empty());
+  REQUIRE(status.size() == 1);
+  CHECK(status[0].name == "churn");
+  CHECK(status[0].scoring_uri == "/api/v1/service/churn/score (through the Gateway's address)");
+  REQUIRE(status[0].versions.size() == 2);
+  CHECK(status[0].versions[0].name == "a");
+  CHECK(status[0].versions[0].weight == doctest::Approx(20));
+  CHECK(status[0].versions[1].name == "b");
+  CHECK(status[0].versions[1].weight == doctest::Approx(80));
+  CHECK(status[0].healthy);
   // Without the HTTPRoute in what is desired, pruning deletes it.
   plan::Desired without = loaded->desired;
   std::erase_if(without.resources, [](const plan::Resource& r) {

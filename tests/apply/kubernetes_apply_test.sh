@@ -42,7 +42,8 @@ if curl -sk --max-time 2 https://127.0.0.1:16443/readyz >/dev/null 2>&1; then
   die "something already listens on 127.0.0.1:16443; stop it with ${kube_tools}/down"
 fi
 server_started=1
-up_output="$("${kube_tools}/up")" || die "the API server did not start: see ${kube_home}/run/apiserver.log"
+up_output="$("${kube_tools}/up")" \
+  || die "the API server did not start: see ${kube_home}/run/apiserver.log"
 eval "${up_output}"
 [[ -n "${KUBECONFIG:-}" ]] || die "'up' exported no KUBECONFIG"
 export KUBECONFIG
