@@ -122,6 +122,8 @@ auto RemoveStaleBuilds(const std::string& cache_dir) -> int {
     const long pid = std::strtol(rest.c_str(), &end, 10);
     if (dash == std::string::npos || end != rest.c_str() + dash || pid <= 0) continue;
     if (ProcessAlive(static_cast<pid_t>(pid))) continue;
+    // Its compilers may still run (their ferry was killed, not they).
+    KillProcessesWorkingIn(entry.path().string());
     std::error_code remove_error;
     fs::remove_all(entry.path(), remove_error);
     if (!remove_error) ++removed;

@@ -48,7 +48,8 @@ auto BuildBundle(const BundleBuild& build, const render::RenderResult& rendered)
     -> BundleBuildResult;
 
 /// Removes "<sha>.tmp-<pid>-<n>" folders under `cache_dir`/bundles whose pid
-/// is not a live process (a build that was killed). Returns how many.
+/// is not a live process (a build whose ferry was killed), stopping the
+/// build processes still working in them. Returns how many.
 auto RemoveStaleBuilds(const std::string& cache_dir) -> int;
 
 }  // namespace ferry::apply

@@ -83,18 +83,25 @@ class LocalExecutor final : public Executor {
     bool exists = false;
     if (!StateStore(paths.state_dir + "/state.json").Load(state, exists, error)) return {};
     LocalRouter router(paths, options_);
-    if (!router.Running()) return {};
+    std::vector<std::string> done;
+    if (const int builds = RemoveStaleBuilds(router.files().cache_dir); builds > 0) {
+      done.push_back("removed " + std::to_string(builds) +
+                     " unfinished bundle build(s) of killed applies from the cache");
+    }
+    if (!router.Running()) return done;
     if (state.Find("router") == nullptr) {
       std::string note;
-      if (!router.Stop(error, note)) return {};
-      return {note + ": no state records it"};
+      if (router.Stop(error, note)) done.push_back(note + ": no state records it");
+      return done;
     }
     const std::string routes = RenderLocalRoutes(state, router.files().Layout());
     std::string status_error;
     const std::optional<RouterStatus> status = router.ReadStatus(status_error);
-    if (status && status->routes_sha256 == support::Sha256Hex(routes)) return {};
-    if (!router.Reload(routes, error)) return {};
-    return {"reloaded the router with the routes of the recorded state"};
+    if (status && status->routes_sha256 == support::Sha256Hex(routes)) return done;
+    if (router.Reload(routes, error)) {
+      done.emplace_back("reloaded the router with the routes of the recorded state");
+    }
+    return done;
   }
 
   auto Status(const plan::State& state, const ProjectPaths& paths, std::string& error)

@@ -131,17 +131,19 @@ auto LocalRouter::Start(const std::string& routes, int port, std::string& error,
       files_.pid_file, "--status-file", files_.status_file};
   const std::optional<pid_t> pid = SpawnDetached(argv, "/", files_.router_log, error);
   if (!pid) return std::nullopt;
+  // Up when its status file names it; an exit before that is a failure now,
+  // not at the timeout.
   std::optional<RouterStatus> status;
   bool exited = false;
-  const bool started = WaitFor(
-      [&](const RouterStatus& current) {
-        if (current.pid == *pid) return true;
-        exited = !ProcessAlive(*pid);
-        return exited;
-      },
-      options_.router_timeout, status);
-  if (started && !exited && status && status->pid == *pid) return status;
-  // One more look: it may have written its status just before exiting.
+  const auto deadline = Clock::now() + options_.router_timeout;
+  while (!exited && Clock::now() < deadline) {
+    std::string ignored;
+    status = ReadStatus(ignored);
+    if (status && status->pid == *pid) return status;
+    exited = !ProcessAlive(*pid);
+    if (!exited) std::this_thread::sleep_for(options_.poll_interval);
+  }
+  // A router that neither came up nor exited is stopped: nothing half-started stays.
   if (!exited) TerminateProcess(*pid, static_cast<int>(options_.stop_grace.count()));
   error = exited ? "the router exited right after starting (see " + files_.router_log + ")"
                  : "the router did not write " + files_.status_file + " within " +
@@ -214,6 +216,10 @@ auto LocalRouter::Stop(std::string& error, std::string& note) -> bool {
     return false;
   } else {
     note = "stopped the router (pid " + std::to_string(*pid) + ")";
+  }
+  // The lock goes with the last of its threads; a start right after must not see it.
+  for (int i = 0; i < 250 && PidFileLocked(files_.pid_file); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // Nothing runs from these any more; a later start writes them afresh.
   for (const std::string& file : {files_.status_file, files_.routes, files_.pid_file}) {

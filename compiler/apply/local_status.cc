@@ -38,6 +38,7 @@ auto LogFiles(const LocalFiles& files, const std::string& endpoint, const std::s
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<ReplicaLog> logs;
+  logs.reserve(found.size());
   for (auto& [slot, log] : found) logs.push_back(std::move(log));
   return logs;
 }

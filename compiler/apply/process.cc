@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -85,6 +87,7 @@ void CloseOnExecAbove2() {
 
 auto CStrings(const std::vector<std::string>& argv) -> std::vector<char*> {
   std::vector<char*> pointers;
+  pointers.reserve(argv.size() + 1);
   for (const std::string& arg : argv) pointers.push_back(const_cast<char*>(arg.c_str()));
   pointers.push_back(nullptr);
   return pointers;
@@ -121,7 +124,15 @@ auto ProcessAlive(pid_t pid) -> bool {
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   const std::size_t paren = text.rfind(')');
   if (paren == std::string::npos || paren + 2 >= text.size()) return false;
-  return text[paren + 2] != 'Z' && text[paren + 2] != 'X';
+  if (text[paren + 2] != 'Z' && text[paren + 2] != 'X') return true;
+  // A killed multi-threaded process's leader can be a zombie while its other
+  // threads still exit, holding its files (and the router's pid-file lock).
+  std::error_code ec;
+  const std::string leader = std::to_string(pid);
+  for (const auto& thread : std::filesystem::directory_iterator("/proc/" + leader + "/task", ec)) {
+    if (thread.path().filename() != leader) return true;
+  }
+  return false;
 }
 
 auto ProcessCommandLine(pid_t pid) -> std::vector<std::string> {
@@ -201,6 +212,22 @@ auto TerminateProcess(pid_t pid, int grace_ms) -> bool {
   return !ProcessAlive(pid);
 }
 
+auto KillProcessesWorkingIn(const std::string& folder) -> int {
+  int killed = 0;
+  std::error_code ec;
+  for (const std::filesystem::directory_entry& entry :
+       std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code link_error;
+    const std::string cwd = std::filesystem::read_symlink(entry.path() / "cwd", link_error);
+    if (link_error || !(cwd == folder || cwd.starts_with(folder + "/"))) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid != ::getpid() && ::kill(pid, SIGKILL) == 0) ++killed;
+  }
+  return killed;
+}
+
 auto RunAndStream(const std::vector<std::string>& argv, const std::string& working_directory,
                   const std::function<void(std::string_view line)>& on_line, std::string& error)
     -> int {
@@ -211,6 +238,7 @@ auto RunAndStream(const std::vector<std::string>& argv, const std::string& worki
     return -1;
   }
   std::vector<char*> args = CStrings(argv);
+  const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) {
     error = std::string("cannot fork: ") + std::strerror(errno);
@@ -219,6 +247,10 @@ auto RunAndStream(const std::vector<std::string>& argv, const std::string& worki
     return -1;
   }
   if (child == 0) {
+    // A build outlives no ferry: killed with it (its compilers, left running
+    // in the build folder, are stopped by the next build: bundle_cache.h).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(137);
     const int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
     ::dup2(pipe_fds[1], STDOUT_FILENO);

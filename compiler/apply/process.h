@@ -40,6 +40,10 @@ auto SpawnDetached(const std::vector<std::string>& argv, const std::string& work
 /// SIGKILL; true when it is gone.
 auto TerminateProcess(pid_t pid, int grace_ms) -> bool;
 
+/// SIGKILLs every process whose working folder is `folder` or inside it (a
+/// build left running by a ferry that was killed); returns how many.
+auto KillProcessesWorkingIn(const std::string& folder) -> int;
+
 /// Runs `argv` as our child and waits for it, calling `on_line` with each
 /// line of its stdout and stderr (merged) as it comes. Returns the exit code
 /// (128 + signal when killed), or -1 with `error` set when it cannot start.

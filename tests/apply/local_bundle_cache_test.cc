@@ -7,8 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "compiler/apply/bundle_cache.h"
+#include "compiler/apply/process.h"
 
 namespace ferry::apply {
 namespace {
@@ -119,7 +121,16 @@ TEST_CASE("local bundle cache: builds of dead processes are removed, live ones k
   fs::create_directories(bundles + "/aaaa.tmp-4194305-0/build");
   fs::create_directories(bundles + "/bbbb.tmp-" + std::to_string(::getpid()) + "-3");
   fs::create_directories(bundles + "/cccc");
+  // A compiler still running in the dead build's folder is stopped with it.
+  std::string error;
+  const std::optional<pid_t> compiler = SpawnDetached(
+      {"/bin/sleep", "60"}, bundles + "/aaaa.tmp-4194305-0/build", folder + "/log", error);
+  REQUIRE_MESSAGE(compiler.has_value(), error);
   CHECK(RemoveStaleBuilds(folder + "/cache") == 1);
+  for (int i = 0; i < 100 && ProcessAlive(*compiler); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_FALSE(ProcessAlive(*compiler));
   CHECK_FALSE(fs::exists(bundles + "/aaaa.tmp-4194305-0"));
   CHECK(fs::exists(bundles + "/bbbb.tmp-" + std::to_string(::getpid()) + "-3"));
   CHECK(fs::exists(bundles + "/cccc"));

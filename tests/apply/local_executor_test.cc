@@ -1,5 +1,5 @@
 // The local executor for real: samples/dev-test's bundle built with CMake
-// (once: the cache lives in the build folder and is shared by test runs),
+// (once: the cache, $FERRY_CACHE_DIR or one in the build folder, outlives runs),
 // the real router started detached, a version brought up and given traffic,
 // a scoring request with the applied key, a version that fails its readiness
 // check, a crashed router, and a destroy that leaves no process behind.
@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "compiler/apply/bundle_cache.h"
 #include "compiler/apply/local_router.h"
 #include "compiler/apply/local_routes.h"
 #include "compiler/apply/process.h"
@@ -103,7 +105,11 @@ struct DevTestProject {
     fs::create_directories(folder);
     paths.manifest = (folder / "ferry.yaml").string();
     paths.state_dir = (folder / ".ferry").string();
-    paths.cache_dir = kBuildDir + "/local-test-cache";
+    // CI points every stage at one cache; by hand, the build folder keeps one.
+    const char* cache = std::getenv("FERRY_CACHE_DIR");
+    const std::string folder_of_cache =
+        cache != nullptr && *cache != '\0' ? std::string(cache) : kBuildDir + "/local-test-cache";
+    paths.cache_dir = fs::absolute(folder_of_cache).lexically_normal().string();
     options.router_program = kBuildDir + "/stdlib/router/router";
     options.build_jobs = 2;
     options.poll_interval = 50ms;
@@ -331,6 +337,27 @@ TEST_CASE("local executor: dev-test applied, scored with its key, adopted, crash
   CHECK(project.progress.Saw("its cache entry stays"));
 }
 
+TEST_CASE("local executor: a router that cannot start fails with its log, after any port") {
+  DevTestProject project;
+  const std::string fake = fs::path(project.paths.state_dir).parent_path().string() + "/router";
+  std::ofstream(fake) << "#!/bin/sh\necho \"router: cannot listen on port $4\"\nexit 2\n";
+  ::chmod(fake.c_str(), 0755);
+  project.options.router_program = fake;
+  std::unique_ptr<Executor> executor = MakeLocalExecutor(project.options);
+  // The port the router had before: taken now, so any port is tried next.
+  plan::ResourceState recorded;
+  recorded.address = recorded.type = "router";
+  recorded.live = {{"pid", "1"}, {"port", "45678"}};
+  project.state.Put(recorded);
+  const ActionOutcome outcome =
+      project.Apply(*executor, project.ActionFor("router", plan::ActionKind::Replace));
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.error == "the router exited right after starting (see " + project.paths.state_dir +
+                             "/logs/router.log)");
+  CHECK(outcome.detail == "router: cannot listen on port 45678\nrouter: cannot listen on port 0\n");
+  CHECK(project.progress.Saw("the router could not start on port 45678; trying any free port"));
+}
+
 TEST_CASE("local executor: a version that fails its readiness check leaves traffic as it was") {
   DevTestProject project;
   std::unique_ptr<Executor> executor = MakeLocalExecutor(project.options);
@@ -371,6 +398,8 @@ TEST_CASE("local executor: a version that fails its readiness check leaves traff
       RenderLocalRoutes(StateAfter(project.state, replace, {}), router.files().Layout()), error));
   StateStore store(project.paths.state_dir + "/state.json");
   REQUIRE(store.Save(project.state, error));
+  // (A test run killed mid-build would add a line about its build folder.)
+  RemoveStaleBuilds(project.paths.cache_dir);
   CHECK(executor->AfterApply(project.desired, project.paths, error) ==
         std::vector<std::string>{"reloaded the router with the routes of the recorded state"});
   CHECK_MESSAGE(error.empty(), error);

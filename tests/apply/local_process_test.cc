@@ -61,9 +61,13 @@ TEST_CASE(
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(ReadText(log) == folder + "\nstarted\n");
-  const std::vector<std::string> command = ProcessCommandLine(*pid);
-  REQUIRE(command.size() == 2);
-  CHECK(command[0] == "sleep");
+  // The shell execs sleep right after its echo.
+  std::vector<std::string> command = ProcessCommandLine(*pid);
+  for (int i = 0; i < 100 && command.size() != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    command = ProcessCommandLine(*pid);
+  }
+  CHECK(command == std::vector<std::string>{"sleep", "30"});
   CHECK(TerminateProcess(*pid, 5000));
   CHECK_FALSE(ProcessAlive(*pid));
   CHECK(ProcessCommandLine(*pid).empty());
@@ -144,6 +148,34 @@ TEST_CASE("local process: RunAndStream hands over every line and the exit code")
   CHECK(lines == std::vector<std::string>{"[ 50%] one", "two", "end"});
   CHECK(RunAndStream(
             {"/bin/sh", "-c", "kill -9 $$"}, "/", [](std::string_view) {}, error) == 128 + SIGKILL);
+}
+
+TEST_CASE("local process: RunAndStream's program dies with the ferry that started it") {
+  const std::string folder = ScratchFolder("stream-death");
+  const std::string pid_file = folder + "/pid";
+  const pid_t ferry = ::fork();
+  if (ferry == 0) {
+    std::string error;
+    RunAndStream(
+        {"/bin/sh", "-c",
+         "echo $$ > " + pid_file + ".tmp; mv " + pid_file + ".tmp " + pid_file + "; exec sleep 60"},
+        folder, [](std::string_view) {}, error);
+    ::_exit(0);
+  }
+  std::optional<pid_t> build;
+  for (int i = 0; i < 250 && !build; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    build = ReadPidFile(pid_file);
+  }
+  REQUIRE(build.has_value());
+  CHECK(ProcessAlive(*build));
+  ::kill(ferry, SIGKILL);
+  ::waitpid(ferry, nullptr, 0);
+  for (int i = 0; i < 250 && ProcessAlive(*build); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_FALSE(ProcessAlive(*build));
+  fs::remove_all(folder);
 }
 
 TEST_CASE(
