@@ -252,7 +252,7 @@ class LocalExecutor final : public Executor {
     // Named copies: the readiness lambda captures them (clang 14 cannot capture bindings).
     const std::string endpoint = SplitAddress(action.address).first;
     const std::string version = SplitAddress(action.address).second;
-    const std::string revision = Attribute(action, "bundle");
+    const std::string revision = VersionRevision(action.desired->attributes);
     const auto ready = [&](const RouterStatus& status) {
       const EndpointInfo* info = status.Find(endpoint);
       const VersionInfo* entry = info != nullptr ? info->Find(version) : nullptr;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/apply/bundle_cache.h"
+#include "compiler/support/sha256.h"
 #include "compiler/support/value.h"
 
 namespace ferry::apply {
@@ -98,8 +99,9 @@ auto VersionRoute(const plan::State& state, const plan::ResourceState& version,
   }
   List command{folder + "/bin/serve"};
   for (Value& arg : ServeArguments(version.attributes, layout)) command.push_back(std::move(arg));
-  route["local"] = Value::Object(
-      {{"command", std::move(command)}, {"working_directory", folder}, {"revision", sha256}});
+  route["local"] = Value::Object({{"command", std::move(command)},
+                                  {"working_directory", folder},
+                                  {"revision", VersionRevision(version.attributes)}});
   return route;
 }
 
@@ -173,6 +175,19 @@ auto SplitAddress(std::string_view address) -> std::pair<std::string, std::strin
   const std::size_t second = rest.find('.');
   if (second == std::string_view::npos) return {std::string(rest), ""};
   return {std::string(rest.substr(0, second)), std::string(rest.substr(second + 1))};
+}
+
+auto VersionRevision(const plan::Attributes& attributes) -> std::string {
+  std::string arguments;
+  for (const auto& [field, value] : attributes) {
+    if (!field.starts_with("args[")) continue;
+    arguments += field;
+    arguments += '=';
+    arguments += value;
+    arguments += '\n';
+  }
+  const std::string bundle = StringAttribute(attributes, "bundle").value_or("");
+  return bundle + "-" + support::Sha256Hex(arguments).substr(0, 12);
 }
 
 auto RenderLocalRoutes(const plan::State& state, const LocalLayout& layout) -> std::string {

@@ -28,6 +28,12 @@ struct LocalLayout {
 /// path and auth from traffic.<e> and secret.<e>. Deterministic bytes.
 auto RenderLocalRoutes(const plan::State& state, const LocalLayout& layout) -> std::string;
 
+/// The revision a version's replicas run: its bundle's sha256 and, after a
+/// '-', 12 hex digits of the sha256 of its serve arguments. A new bundle or
+/// new arguments (a timeout, batching) make a new revision, which the router
+/// rolls out beside the old one; the bundle part is what `status` shows.
+auto VersionRevision(const plan::Attributes& attributes) -> std::string;
+
 /// `state` with `action` recorded as succeeding: its desired entry (with
 /// `live`) put, or, for a delete, its entry removed.
 auto StateAfter(const plan::State& state, const plan::Action& action,

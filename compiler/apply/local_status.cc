@@ -77,9 +77,10 @@ void ObserveRunning(const plan::ResourceState& resource, const RouterStatus& sta
       observed.note = "the router does not run version " + endpoint + "/" + version;
       return;
     }
-    const std::string recorded = StringAttribute(resource.attributes, "bundle").value_or("");
-    if (entry->revision != recorded) {
-      observed.attributes["bundle"] = support::ToCanonicalJson(support::Value(entry->revision));
+    if (entry->revision != VersionRevision(resource.attributes)) {
+      // What runs is not what was recorded: shown as the revision it runs.
+      observed.attributes["running_revision"] =
+          support::ToCanonicalJson(support::Value(entry->revision));
       observed.note = "the router runs another revision of " + endpoint + "/" + version;
     }
     if (entry->ready == 0) {

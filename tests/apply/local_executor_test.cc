@@ -382,8 +382,7 @@ TEST_CASE("local executor: a version that fails its readiness check leaves traff
   CHECK(outcome.detail.find("diabetes-v1-") != std::string::npos);
   CHECK(outcome.detail.find("| model file is corrupt") != std::string::npos);
   // The state is unchanged, and so are the routes: the old revision serves throughout.
-  CHECK(*StringAttribute(project.state.Find("version.diabetes.v1")->attributes, "bundle") ==
-        revision);
+  CHECK(VersionRevision(project.state.Find("version.diabetes.v1")->attributes) == revision);
   CHECK(ReadText(project.paths.state_dir + "/run/routes.yaml") == routes_before);
   const VersionInfo running = *project.Status().Find("diabetes")->Find("v1");
   CHECK(running.revision == revision);

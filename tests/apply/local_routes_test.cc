@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "compiler/support/sha256.h"
+
 namespace ferry::apply {
 namespace {
 
@@ -33,6 +35,14 @@ auto VersionEntry(const std::string& address, const std::string& sha256) -> plan
                          {"autoscale.max_replicas", "3"},
                          {"autoscale.target_utilization", "70"},
                          {"autoscale.max_concurrent_requests_per_replica", "1"}});
+}
+
+// The argument part of VersionEntry's revisions, spelled out.
+auto ArgsDigest() -> std::string {
+  return support::Sha256Hex(
+             "args[0]=\"--auth\"\nargs[1]=\"none\"\nargs[2]=\"--collect-dir\"\n"
+             "args[3]=\".ferry/collect/faq/a\"\n")
+      .substr(0, 12);
 }
 
 const LocalLayout kLayout{"/p", "/p/.ferry/secrets", "/cache"};
@@ -93,7 +103,7 @@ TEST_CASE("local routes: every recorded version runs its cached bundle at the re
                       "      - none\n"
                       "      - \"--collect-dir\"\n"
                       "      - /p/.ferry/collect/faq/a\n"
-                      "      revision: aaa\n"
+                      "      revision: aaa-" + ArgsDigest() + "\n"
                       "      working_directory: /elsewhere/bundles/aaa\n"
                       "    name: a\n"
                       "    role: treatment\n"
@@ -113,7 +123,7 @@ TEST_CASE("local routes: every recorded version runs its cached bundle at the re
                       "      - none\n"
                       "      - \"--collect-dir\"\n"
                       "      - /p/.ferry/collect/faq/a\n"
-                      "      revision: bbb\n"
+                      "      revision: bbb-" + ArgsDigest() + "\n"
                       "      working_directory: /cache/bundles/bbb\n"
                       "    name: b\n"
                       "    role: control\n"
@@ -232,6 +242,33 @@ TEST_CASE("local routes: the router status: status.json reads back; other text i
   CHECK(error == "the router's status file is not JSON");
   CHECK_FALSE(ParseRouterStatus("{\"pid\": \"x\"}", error).has_value());
   CHECK(error.starts_with("the router's status file is not as expected"));
+}
+
+}  // namespace
+}  // namespace ferry::apply
+
+namespace ferry::apply {
+namespace {
+
+TEST_CASE("local routes: a version's revision changes with its bundle or its serve arguments only") {
+  const plan::ResourceState base = VersionEntry("version.faq.a", "aaa");
+  const std::string revision = VersionRevision(base.attributes);
+  CHECK(revision == "aaa-" + ArgsDigest());
+
+  plan::Attributes other_bundle = base.attributes;
+  other_bundle["bundle"] = "\"ccc\"";
+  CHECK(VersionRevision(other_bundle).starts_with("ccc-"));
+
+  plan::Attributes longer_timeout = base.attributes;
+  longer_timeout["args[3]"] = "\".ferry/collect/faq/b\"";
+  CHECK(VersionRevision(longer_timeout) != revision);
+  CHECK(VersionRevision(longer_timeout).starts_with("aaa-"));
+
+  // Autoscaling and traffic are the router's business: no new replicas for them.
+  plan::Attributes more_replicas = base.attributes;
+  more_replicas["autoscale.max_replicas"] = "8";
+  more_replicas["role"] = "\"treatment\"";
+  CHECK(VersionRevision(more_replicas) == revision);
 }
 
 }  // namespace
