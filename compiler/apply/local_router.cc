@@ -12,6 +12,7 @@
 
 #include "compiler/apply/process.h"
 #include "compiler/apply/state_store.h"
+#include "compiler/support/file_system.h"
 #include "compiler/support/sha256.h"
 
 namespace ferry::apply {
@@ -26,14 +27,6 @@ auto Absolute(const std::string& path) -> std::string {
   std::error_code ec;
   fs::path absolute = fs::absolute(path.empty() ? "." : path, ec);
   return absolute.lexically_normal().string();
-}
-
-auto ReadWhole(const std::string& path) -> std::optional<std::string> {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // The status file is replaced by rename: a new inode or mtime is a new write.
@@ -92,7 +85,7 @@ auto LocalRouter::Running() const -> std::optional<pid_t> {
 }
 
 auto LocalRouter::ReadStatus(std::string& error) const -> std::optional<RouterStatus> {
-  const std::optional<std::string> text = ReadWhole(files_.status_file);
+  const std::optional<std::string> text = support::DiskFileSystem().Read(files_.status_file);
   if (!text) {
     error = "the router's status file " + files_.status_file + " is missing";
     return std::nullopt;

@@ -44,14 +44,6 @@ const OptionSpec kDestroyOptions[] = {
     {"--color", {"auto", "always", "never"}},
 };
 
-auto ReadText(const std::string& path) -> std::optional<std::string> {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Asks on the terminal; without one, apply needs --auto-approve.
 auto Confirm(const Io& io, std::string_view command, std::string_view question) -> bool {
   if (!isatty(STDIN_FILENO)) {
@@ -126,6 +118,18 @@ auto PlanOrErrors(const ProjectSession& session, const plan::State& state, const
   return plan;
 }
 
+// What a killed apply left running unrecorded goes (Executor::AfterApply);
+// false, after saying why, when that fails.
+auto PruneStrays(apply::Executor& executor, const ProjectSession& session, const Io& io,
+                 std::string_view command) -> bool {
+  std::string error;
+  for (const std::string& line : executor.AfterApply(session.desired, session.paths, error)) {
+    io.err << "pruned: " << line << "\n";
+  }
+  if (!error.empty()) io.err << "ferry " << command << ": " << error << "\n";
+  return error.empty();
+}
+
 // Runs `plan` and prints the outcome; the exit code.
 auto Execute(apply::Executor& executor, const plan::Plan& plan, const ProjectSession& session,
              plan::State& state, apply::StateStore& store, const Io& io,
@@ -142,14 +146,7 @@ auto Execute(apply::Executor& executor, const plan::Plan& plan, const ProjectSes
     PrintFailure(io, command, report);
     return kExitFailure;
   }
-  std::string error;
-  const std::vector<std::string> pruned =
-      executor.AfterApply(session.desired, session.paths, error);
-  for (const std::string& line : pruned) io.err << "pruned: " << line << "\n";
-  if (!error.empty()) {
-    io.err << "ferry " << command << ": " << error << "\n";
-    return kExitFailure;
-  }
+  if (!PruneStrays(executor, session, io, command)) return kExitFailure;
   io.out << fmt::format("\n{} complete: {}.\n", command == "destroy" ? "Destroy" : "Apply",
                         CountsLine(plan));
   if (command != "destroy") PrintEndpoints(executor, state, session.paths, io);
@@ -170,6 +167,20 @@ auto ColorOf(const ParsedArgs& parsed, const Io& io) -> bool {
   return color == "always" || (color == "auto" && io.err_is_terminal);
 }
 
+// Takes the state's lock for `operation` and loads the state; prints why
+// not and returns false when either fails.
+auto LockAndLoad(apply::StateStore& store, std::string_view operation, plan::State& state,
+                 const Io& io, std::string_view command) -> bool {
+  std::string error;
+  std::string note;
+  if (!store.Lock(operation, error, note)) {
+    io.err << "ferry " << command << ": " << error << "\n";
+    return false;
+  }
+  if (!note.empty()) io.err << "ferry " << command << ": " << note << "\n";
+  return LoadState(store, state, io, command);
+}
+
 // `apply PLANFILE`: the saved plan, if it is not stale.
 auto ApplySavedPlan(const std::string& file, const plan::PlanFile& saved,
                     std::chrono::seconds ready_timeout, const Io& io) -> int {
@@ -183,15 +194,8 @@ auto ApplySavedPlan(const std::string& file, const plan::PlanFile& saved,
     return kExitFailure;
   }
   apply::StateStore store(apply::StatePath(session->paths, kind));
-  std::string error;
-  std::string note;
-  if (!store.Lock("apply", error, note)) {
-    io.err << "ferry apply: " << error << "\n";
-    return kExitFailure;
-  }
-  if (!note.empty()) io.err << "ferry apply: " << note << "\n";
   plan::State state;
-  if (!LoadState(store, state, io, "apply")) return kExitFailure;
+  if (!LockAndLoad(store, "apply", state, io, "apply")) return kExitFailure;
   if (std::optional<std::string> stale = plan::StalePlanReason(saved.plan, session->desired, state)) {
     io.err << "ferry apply: the saved plan " << file << " is stale: " << *stale << "\n";
     return kExitFailure;
@@ -266,7 +270,7 @@ auto RunApply(std::span<const std::string> args, const Io& io) -> int {
   if (parsed.positionals.size() == 1) {
     const std::string& candidate = parsed.positionals[0];
     if (!candidate.ends_with(".yaml") && !candidate.ends_with(".yml")) {
-      if (std::optional<std::string> text = ReadText(candidate);
+      if (std::optional<std::string> text = io.fs.Read(candidate);
           text && text->find("\"ferry-plan\"") != std::string::npos) {
         plan::PlanFile saved;
         if (std::optional<plan::StateError> problem =
@@ -286,15 +290,8 @@ auto RunApply(std::span<const std::string> args, const Io& io) -> int {
   if (!session) return kExitFailure;
 
   apply::StateStore store(apply::StatePath(session->paths, kind));
-  std::string error;
-  std::string note;
-  if (!store.Lock("apply", error, note)) {
-    io.err << "ferry apply: " << error << "\n";
-    return kExitFailure;
-  }
-  if (!note.empty()) io.err << "ferry apply: " << note << "\n";
   plan::State state;
-  if (!LoadState(store, state, io, "apply")) return kExitFailure;
+  if (!LockAndLoad(store, "apply", state, io, "apply")) return kExitFailure;
   std::unique_ptr<apply::Executor> executor = apply::MakeExecutor(kind);
   // Like Terraform, apply always looks at what runs first: a crashed router
   // or an object deleted by hand is planned back.
@@ -308,10 +305,7 @@ auto RunApply(std::span<const std::string> args, const Io& io) -> int {
   }
   if (!plan->HasChanges()) {
     // Nothing to do, but strays of a killed apply are still cleaned up.
-    const std::vector<std::string> pruned =
-        executor->AfterApply(session->desired, session->paths, error);
-    for (const std::string& line : pruned) io.err << "pruned: " << line << "\n";
-    return error.empty() ? kExitOk : kExitFailure;
+    return PruneStrays(*executor, *session, io, "apply") ? kExitOk : kExitFailure;
   }
   io.out << "\n" << std::flush;
   return Execute(*executor, *plan, *session, state, store, io, ready_timeout, "apply");
@@ -333,15 +327,8 @@ auto RunDestroy(std::span<const std::string> args, const Io& io) -> int {
   session.run.project.emplace();
 
   apply::StateStore store(apply::StatePath(session.paths, kind));
-  std::string error;
-  std::string note;
-  if (!store.Lock("destroy", error, note)) {
-    io.err << "ferry destroy: " << error << "\n";
-    return kExitFailure;
-  }
-  if (!note.empty()) io.err << "ferry destroy: " << note << "\n";
   plan::State state;
-  if (!LoadState(store, state, io, "destroy")) return kExitFailure;
+  if (!LockAndLoad(store, "destroy", state, io, "destroy")) return kExitFailure;
   session.desired.project = state.project;
   session.desired.executor = kind;
   session.desired.inputs_sha256 = plan::HashAttributes("destroy", {});
@@ -351,10 +338,7 @@ auto RunDestroy(std::span<const std::string> args, const Io& io) -> int {
   if (!plan) return kExitFailure;
   io.out << plan::FormatPlanText(*plan, color) << std::flush;
   if (!plan->HasChanges()) {
-    const std::vector<std::string> pruned =
-        executor->AfterApply(session.desired, session.paths, error);
-    for (const std::string& line : pruned) io.err << "pruned: " << line << "\n";
-    return error.empty() ? kExitOk : kExitFailure;
+    return PruneStrays(*executor, session, io, "destroy") ? kExitOk : kExitFailure;
   }
   if (!parsed.Has("--auto-approve") &&
       !Confirm(io, "destroy", "\nDo you really want to destroy everything this project runs?")) {
