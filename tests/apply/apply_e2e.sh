@@ -114,6 +114,24 @@ scenario_faq() {
   expect_exit 0 "${ferry}" plan "${dir}"
   expect_exit 0 "${ferry}" plan "${dir}" --refresh
 
+  step "faq: while another ferry holds the state's lock, plan -out and apply are refused"
+  local lock="${dir}/.ferry/state.json.lock"
+  printf '{"id": "abcd1234", "pid": 999999, "host": "%s", "user": "ci", "operation": "apply", "created": "2026-11-23T10:00:00Z"}\n' \
+    "$(uname -n)" >"${lock}"
+  flock -n "${lock}" sleep 5 &
+  local holder=$!
+  sleep 1
+  expect_exit 1 "${ferry}" plan "${dir}" -out "${work}/locked.plan"
+  grep -q "is locked by pid 999999" "${work}/last.err" || { cat "${work}/last.err"; fail "faq: no lock owner named"; }
+  grep -q "ferry force-unlock abcd1234" "${work}/last.err" || fail "faq: no force-unlock hint"
+  expect_exit 1 "${ferry}" apply "${dir}" --auto-approve
+  expect_exit 0 "${ferry}" plan "${dir}"  # plain plan takes no lock
+  wait "${holder}"
+  # The holder is gone: the next apply takes the lock over and says so.
+  expect_exit 0 "${ferry}" apply "${dir}" --auto-approve
+  grep -q "took over the lock of pid 999999" "${work}/last.err" || { cat "${work}/last.err"; fail "faq: the dead owner's lock was not taken over"; }
+  [[ ! -e "${lock}" ]] || fail "faq: the lock file is left behind"
+
   step "faq: status, logs, keys"
   expect_exit 0 "${ferry}" status "${dir}"
   grep -q "healthy" "${work}/last.out" || fail "faq: status is not healthy"
