@@ -95,6 +95,10 @@ const std::vector<std::string> kApplyArgs = {
     "-o",
     "jsonpath={.metadata.uid} {.metadata.resourceVersion} {.metadata.generation}"};
 
+// The field manager that holds an autoscaled Deployment's spec.replicas once
+// ferry's manager has let go of it.
+constexpr std::string_view kReplicasManager = "ferry-autoscaled-replicas";
+
 auto DeleteArgs(const ObjectRef& ref) -> std::vector<std::string> {
   std::vector<std::string> args{"delete", ref.Resource(), ref.name};
   const std::vector<std::string> ns = ref.NamespaceArgs();
@@ -216,8 +220,15 @@ class ActionRunner {
       return Failure(
           fmt::format("{}: its rendered file '{}' is not in this render", action_.address, path));
     }
+    std::string manifest = file->contents;
+    if (ref.kind == "Deployment" && action_.kind == plan::ActionKind::Update) {
+      if (const auto range = kube::AutoscaledRange(context_.desired, ref)) {
+        std::string failure;
+        if (!KeepAutoscaledReplicas(ref, *range, manifest, failure)) return Failure(failure);
+      }
+    }
     context_.progress.Line("applying " + ref.Describe());
-    const KubectlResult applied = impl_.Run(ref.cluster, kApplyArgs, file->contents);
+    const KubectlResult applied = impl_.Run(ref.cluster, kApplyArgs, manifest);
     if (!applied.ok()) {
       return Failure(fmt::format("kubectl apply of {} ({}) failed: {}", ref.Describe(), path,
                                  KubectlErrorLine(applied)),
@@ -229,6 +240,49 @@ class ActionRunner {
       if (!waited.ok) return waited;
     }
     return Recorded(action_, LiveFromApply(ref, context, applied));
+  }
+
+  // An existing autoscaled Deployment is applied without spec.replicas, so
+  // ferry's field manager lets go of it and the autoscaler's count stays. The
+  // live count is first applied by a second field manager: were ferry the
+  // field's only owner (no scaling since it was created), dropping it would
+  // reset it to Kubernetes' default of 1. A count outside the autoscaler's
+  // range is drift: the manifest's count is applied.
+  auto KeepAutoscaledReplicas(const ObjectRef& ref, const kube::ReplicaRange& range,
+                              std::string& manifest, std::string& failure) -> bool {
+    const KubectlResult read = impl_.Run(ref.cluster, {"get", ref.Resource(), ref.name, "-n",
+                                                       ref.ns, "-o", "jsonpath={.spec.replicas}"});
+    if (IsNotFound(read)) return true;  // created again: the starting count
+    if (!read.ok()) {
+      failure = fmt::format("kubectl could not read {}: {}", ref.Describe(),
+                            KubectlErrorLine(read));
+      return false;
+    }
+    const std::optional<json> live = kube::ParseJson(read.out);
+    if (!live || !live->is_number_integer() || live->get<long long>() < range.min ||
+        live->get<long long>() > range.max) {
+      return true;
+    }
+    const json replicas_only = {
+        {"apiVersion", ref.api_version},
+        {"kind", ref.kind},
+        {"metadata", {{"name", ref.name}, {"namespace", ref.ns}}},
+        {"spec", {{"replicas", live->get<long long>()}}}};
+    const KubectlResult held = impl_.Run(
+        ref.cluster,
+        {"apply", "--server-side", "--field-manager=" + std::string(kReplicasManager),
+         "--force-conflicts", "--validate=false", "-f", "-", "-o", "name"},
+        replicas_only.dump());
+    if (!held.ok()) {
+      failure = fmt::format("kubectl could not hand {}'s replica count to {}: {}", ref.Describe(),
+                            range.owner, KubectlErrorLine(held));
+      return false;
+    }
+    context_.progress.Line(fmt::format("keeping {}'s {} replicas ({} scales it within {}..{})",
+                                       ref.Describe(), live->get<long long>(), range.owner,
+                                       range.min, range.max));
+    manifest = kube::WithoutSpecReplicas(manifest);
+    return true;
   }
 
   auto WaitForRollout(const ObjectRef& ref) -> ActionOutcome {

@@ -7,10 +7,12 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "compiler/apply/kubectl.h"
 #include "compiler/apply/kubernetes_executor.h"
+#include "compiler/plan/resources.h"
 #include "compiler/plan/state.h"
 
 namespace ferry::apply::kube {
@@ -55,6 +57,32 @@ auto Base64Decode(std::string_view text, std::string& out) -> bool;
 /// `text` with every occurrence of each of `secrets` (and of its base64
 /// form) replaced by "<redacted>".
 auto Redact(std::string text, const std::vector<std::string>& secrets) -> std::string;
+
+/// The replica range of the autoscaler that owns a Deployment's replica count.
+struct ReplicaRange {
+  long long min = 1;
+  long long max = 1;
+  std::string owner;  ///< "the router" or "HorizontalPodAutoscaler <name>"
+};
+
+/// One resource's address and attributes (recorded or desired).
+using ResourceView = std::pair<std::string_view, const plan::Attributes*>;
+
+/// The range of the autoscaler of `deployment` among `resources`: a
+/// ferry-router ConfigMap in its namespace whose routes.yaml has a version with
+/// `deployment: <name>` and `autoscale.enabled: true`, or a
+/// HorizontalPodAutoscaler whose spec.scaleTargetRef names it. None: the
+/// Deployment's spec.replicas is ferry's alone.
+auto AutoscaledRange(const std::vector<ResourceView>& resources, const ObjectRef& deployment)
+    -> std::optional<ReplicaRange>;
+auto AutoscaledRange(const plan::State& state, const ObjectRef& deployment)
+    -> std::optional<ReplicaRange>;
+auto AutoscaledRange(const plan::Desired& desired, const ObjectRef& deployment)
+    -> std::optional<ReplicaRange>;
+
+/// A rendered manifest's YAML without its top-level `spec.replicas` line
+/// (render writes `spec:` then two-space indented fields).
+auto WithoutSpecReplicas(std::string_view manifest) -> std::string;
 
 /// The Secret manifest (JSON) ferry applies for an endpoint.
 auto SecretManifest(const ObjectRef& secret, std::string_view project, const EndpointSecret& values)

@@ -35,8 +35,22 @@ auto GetJson(KubernetesExecutor::Impl& impl, const ObjectRef& ref, KubectlResult
   return kube::ParseJson(result.out);
 }
 
-auto ObserveObject(KubernetesExecutor::Impl& impl, const plan::ResourceState& recorded,
-                   Observed& observed, std::string& error) -> bool {
+// An autoscaled Deployment's spec.replicas is the autoscaler's to change:
+// inside the autoscaler's range it is not drift.
+auto AutoscalerOwns(const std::optional<kube::ReplicaRange>& range, std::string_view key,
+                    const plan::Attributes& live) -> bool {
+  if (!range || key != "spec.replicas") return false;
+  const auto found = live.find(key);
+  if (found == live.end()) return false;
+  const std::optional<json> value = kube::ParseJson(found->second);
+  if (!value || !value->is_number_integer()) return false;
+  const long long replicas = value->get<long long>();
+  return replicas >= range->min && replicas <= range->max;
+}
+
+auto ObserveObject(KubernetesExecutor::Impl& impl, const plan::State& state,
+                   const plan::ResourceState& recorded, Observed& observed, std::string& error)
+    -> bool {
   const std::optional<ObjectRef> ref =
       kube::ObjectFromAttributes(recorded.address, recorded.attributes);
   if (!ref) return true;
@@ -54,16 +68,23 @@ auto ObserveObject(KubernetesExecutor::Impl& impl, const plan::ResourceState& re
   }
   plan::Attributes flat;
   FlattenJson(live->dump(), flat);
+  const std::optional<kube::ReplicaRange> range =
+      ref->kind == "Deployment" ? kube::AutoscaledRange(state, *ref) : std::nullopt;
   std::vector<std::string> changed;
   observed.attributes.clear();
   for (const auto& [key, value] : recorded.attributes) {
-    if (!Observable(key)) {
+    if (!Observable(key) || AutoscalerOwns(range, key, flat)) {
       observed.attributes[key] = value;
       continue;
     }
     const auto found = flat.find(key);
     if (found != flat.end()) observed.attributes[key] = found->second;
-    if (found == flat.end() || found->second != value) changed.push_back(key);
+    if (found == flat.end() || found->second != value) {
+      changed.push_back(key == "spec.replicas" && range && found != flat.end()
+                            ? fmt::format("spec.replicas ({}, outside {}'s range {}..{})",
+                                          found->second, range->owner, range->min, range->max)
+                            : key);
+    }
   }
   if (!changed.empty()) {
     std::string fields;
@@ -102,7 +123,7 @@ auto KubernetesExecutor::Refresh(const plan::State& state, const ProjectPaths& /
     entry.address = recorded.address;
     entry.attributes = recorded.attributes;
     bool ok = true;
-    if (recorded.type == "object") ok = ObserveObject(*impl_, recorded, entry, error);
+    if (recorded.type == "object") ok = ObserveObject(*impl_, state, recorded, entry, error);
     if (recorded.type == "secret") ok = ObserveSecret(*impl_, recorded, entry, error);
     if (!ok) return {};
     observed.push_back(std::move(entry));

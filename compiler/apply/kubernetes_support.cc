@@ -1,8 +1,10 @@
 // The Kubernetes executor's helpers: object references, JSON, base64, redaction.
 #include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
+#include <sstream>
 
 #include "compiler/apply/kubernetes_internal.h"
 #include "compiler/support/value.h"
@@ -161,6 +163,100 @@ auto SecretManifest(const ObjectRef& secret, std::string_view project, const End
       {"data", data},
   };
   return manifest.dump();
+}
+
+namespace {
+
+// The integer attribute at `key` (canonical JSON), or `fallback`.
+auto AttributeInt(const plan::Attributes& attributes, std::string_view key, long long fallback)
+    -> long long {
+  const auto found = attributes.find(key);
+  if (found == attributes.end()) return fallback;
+  const std::optional<nlohmann::json> value = ParseJson(found->second);
+  return value && value->is_number_integer() ? value->get<long long>() : fallback;
+}
+
+// The router's autoscale range of `deployment` from its routes.yaml text. A
+// routes text that does not parse names no autoscaled Deployment.
+auto RouterRange(const std::string& routes_text, std::string_view deployment)
+    -> std::optional<ReplicaRange> {
+  try {
+    const YAML::Node routes = YAML::Load(routes_text);
+    // DEV_TEST clusters run no autoscaler.
+    if (routes["autoscaler"] && !routes["autoscaler"]["enabled"].as<bool>(true)) {
+      return std::nullopt;
+    }
+    for (const YAML::Node& endpoint : routes["endpoints"]) {
+      for (const YAML::Node& version : endpoint["versions"]) {
+        if (version["deployment"].as<std::string>("") != deployment) continue;
+        const YAML::Node autoscale = version["autoscale"];
+        if (!autoscale || !autoscale["enabled"].as<bool>(false)) return std::nullopt;
+        ReplicaRange range;
+        range.min = autoscale["min_replicas"].as<long long>(1);
+        range.max = autoscale["max_replicas"].as<long long>(range.min);
+        range.owner = "the router";
+        return range;
+      }
+    }
+  } catch (const YAML::Exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+auto AutoscaledRange(const std::vector<ResourceView>& resources, const ObjectRef& deployment)
+    -> std::optional<ReplicaRange> {
+  for (const auto& [address, attributes] : resources) {
+    const std::optional<ObjectRef> ref = ObjectFromAttributes(address, *attributes);
+    if (!ref || ref->cluster != deployment.cluster || ref->ns != deployment.ns) continue;
+    if (ref->kind == "HorizontalPodAutoscaler" &&
+        AttributeString(*attributes, "spec.scaleTargetRef.name") == deployment.name &&
+        AttributeString(*attributes, "spec.scaleTargetRef.kind") == "Deployment") {
+      ReplicaRange range;
+      range.min = AttributeInt(*attributes, "spec.minReplicas", 1);
+      range.max = AttributeInt(*attributes, "spec.maxReplicas", range.min);
+      range.owner = "HorizontalPodAutoscaler " + ref->name;
+      return range;
+    }
+    if (ref->kind == "ConfigMap" && ref->name == "ferry-router") {
+      if (auto range = RouterRange(AttributeString(*attributes, "data.routes.yaml"),
+                                   deployment.name)) {
+        return range;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+auto AutoscaledRange(const plan::State& state, const ObjectRef& deployment)
+    -> std::optional<ReplicaRange> {
+  std::vector<ResourceView> resources;
+  for (const plan::ResourceState& resource : state.resources) {
+    if (resource.type == "object") resources.emplace_back(resource.address, &resource.attributes);
+  }
+  return AutoscaledRange(resources, deployment);
+}
+
+auto AutoscaledRange(const plan::Desired& desired, const ObjectRef& deployment)
+    -> std::optional<ReplicaRange> {
+  std::vector<ResourceView> resources;
+  for (const plan::Resource& resource : desired.resources) {
+    if (resource.type == "object") resources.emplace_back(resource.address, &resource.attributes);
+  }
+  return AutoscaledRange(resources, deployment);
+}
+
+auto WithoutSpecReplicas(std::string_view manifest) -> std::string {
+  std::istringstream lines{std::string(manifest)};
+  std::string out;
+  bool in_spec = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line[0] != ' ') in_spec = line == "spec:";
+    if (in_spec && line.rfind("  replicas:", 0) == 0) continue;
+    out += line + "\n";
+  }
+  return out;
 }
 
 }  // namespace ferry::apply::kube

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "compiler/apply/apply.h"
 #include "compiler/apply/kubernetes_executor.h"
 #include "compiler/apply/kubernetes_internal.h"
 #include "compiler/driver/render.h"
@@ -253,8 +254,9 @@ TEST_CASE("faq-matching: apply, no-op plan, status, keys, prune, drift, timeout,
   CHECK(Kubectl({"get", "configmap", "users-own", "-n", "faq-matching"}).ok());
 
   // --- drift: a hand edit and a hand deletion, then apply takes them back ---
+  // faq-live is autoscaled by the router within 3..12: only a count outside that is drift.
   REQUIRE(Kubectl({"patch", "deployment", "faq-live", "-n", "faq-matching", "--type=merge", "-p",
-                   R"({"spec": {"replicas": 5}})"})
+                   R"({"spec": {"replicas": 13}})"})
               .ok());
   REQUIRE(Kubectl({"delete", "poddisruptionbudget", "faq-live", "-n", "faq-matching"}).ok());
   const std::vector<Observed> observed = executor->Refresh(state, {}, error);
@@ -264,10 +266,10 @@ TEST_CASE("faq-matching: apply, no-op plan, status, keys, prune, drift, timeout,
   for (const Observed& entry : observed) {
     if (entry.address == "object.prod.Deployment.faq-live") {
       CHECK(entry.exists);
-      CHECK(entry.attributes.at("spec.replicas") == "5");
+      CHECK(entry.attributes.at("spec.replicas") == "13");
       CHECK(entry.note ==
             "Deployment faq-matching/faq-live was changed outside ferry: "
-            "spec.replicas");
+            "spec.replicas (13, outside the router's range 3..12)");
     } else if (entry.address == "object.prod.PodDisruptionBudget.faq-live") {
       CHECK_FALSE(entry.exists);
     } else {
@@ -298,10 +300,13 @@ TEST_CASE("faq-matching: apply, no-op plan, status, keys, prune, drift, timeout,
         MakeExecutor(recorder, std::chrono::seconds(2));
     const plan::ResourceState* recorded = state.Find("object.prod.Deployment.faq-live");
     REQUIRE(recorded);
+    // A new image (its tag edited): a new pod template, so a new generation.
     Loaded edited{loaded->run, loaded->desired};
     for (render::RenderedFile& file : edited.run.result.files) {
       if (file.path == "kubernetes/prod/deployment-faq-live.yaml") {
-        file.contents.replace(file.contents.find("replicas: 3"), 11, "replicas: 2");
+        const std::size_t image = file.contents.find("image: ");
+        REQUIRE(image != std::string::npos);
+        file.contents.insert(file.contents.find('\n', image), "-edited");
       }
     }
     plan::Action update;
@@ -310,7 +315,8 @@ TEST_CASE("faq-matching: apply, no-op plan, status, keys, prune, drift, timeout,
     update.type = "object";
     update.prior = *recorded;
     update.desired = *plan::FindResource(loaded->desired, recorded->address);
-    update.desired->attributes["spec.replicas"] = "2";
+    std::string& image = update.desired->attributes["spec.template.spec.containers[0].image"];
+    image.insert(image.size() - 1, "-edited");
     const std::string config_version =
         GetJson({"configmap", "ferry-router", "-n", "faq-matching"})["metadata"]["resourceVersion"];
     progress.finish_rollouts = false;
@@ -322,7 +328,7 @@ TEST_CASE("faq-matching: apply, no-op plan, status, keys, prune, drift, timeout,
     CHECK_FALSE(timed_out.ok);
     CHECK_FALSE(timed_out.record);
     CHECK(timed_out.error.rfind("Deployment faq-matching/faq-live did not finish rolling out "
-                                "within 2 s: observed generation 3 of 4, 3 of 2 replicas "
+                                "within 2 s: observed generation 3 of 4, 3 of 3 replicas "
                                 "updated, 3 available, 3 in all. Traffic was not moved to it",
                                 0) == 0);
     CHECK(timed_out.detail.find("no log to show: `kubectl logs deployment/faq-live -n "
@@ -419,6 +425,123 @@ TEST_CASE("controlled-rollout: a traffic change updates the router, not the mode
           before["items"][i]["metadata"]["resourceVersion"]);
   }
   CHECK(PlanFor(*edited, state).actions.empty());
+  fs::remove_all(copy);
+}
+
+// The recorded Deployment of `version` (its app.kubernetes.io/version label).
+auto DeploymentOf(const plan::State& state, std::string_view version) -> std::string {
+  for (const plan::ResourceState& resource : state.resources) {
+    const std::optional<kube::ObjectRef> ref =
+        kube::ObjectFromAttributes(resource.address, resource.attributes);
+    if (ref && ref->kind == "Deployment" &&
+        kube::AttributeString(resource.attributes, "metadata.labels.app.kubernetes.io/version") ==
+            version) {
+      return ref->name;
+    }
+  }
+  return "";
+}
+
+// Whether field manager `manager` owns the Deployment's spec.replicas.
+auto OwnsReplicas(const json& deployment, std::string_view manager) -> bool {
+  for (const json& field : deployment["metadata"].value("managedFields", json::array())) {
+    if (field.value("manager", "") != manager) continue;
+    const json spec = field.value("fieldsV1", json::object()).value("f:spec", json::object());
+    if (spec.contains("f:replicas")) return true;
+  }
+  return false;
+}
+
+TEST_CASE("controlled-rollout: an autoscaled replica count is not drift; an update keeps it") {
+  const fs::path copy =
+      fs::temp_directory_path() / ("ferry-kube-autoscaled-" + std::to_string(getpid()));
+  fs::remove_all(copy);
+  fs::copy(fs::path(FERRY_SOURCE_DIR) / "samples/controlled-rollout", copy,
+           fs::copy_options::recursive);
+  const auto edit = [&](std::string_view from, std::string_view to) {
+    std::ifstream in(copy / "ferry.yaml");
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::string text = buffer.str();
+    const std::size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    std::ofstream(copy / "ferry.yaml") << text;
+  };
+  const std::unique_ptr<Loaded> loaded = Load((copy / "ferry.yaml").string());
+  const std::unique_ptr<KubernetesExecutor> executor =
+      MakeExecutor(std::make_shared<RecordingRunner>());
+  RolloutFaker progress;
+  plan::State state = NewState(*loaded);
+  const ActionOutcome applied =
+      Execute(*executor, *loaded, PlanFor(*loaded, state), state, progress);
+  INFO(applied.error);
+  REQUIRE(applied.ok);
+  // Version b is autoscaled by the router within 2..8 and starts at 2.
+  const std::string b = DeploymentOf(state, "b");
+  REQUIRE_FALSE(b.empty());
+  const auto replicas = [&] {
+    return GetJson({"deployment", b, "-n", "churn-rollout"})["spec"]["replicas"].get<int>();
+  };
+  REQUIRE(replicas() == 2);
+  // `ferry plan` (apply refreshes first): the recorded state as it really is.
+  const auto refreshed_plan = [&](const Loaded& with, std::vector<std::string>& notes) {
+    std::string error;
+    const std::optional<plan::State> refreshed = Refresh(*executor, state, {}, notes, error);
+    INFO(error);
+    REQUIRE(refreshed);
+    state = *refreshed;
+    return PlanFor(with, state);
+  };
+
+  // A new pod template (b's CPU) before anything scaled: ferry is the count's only owner, and
+  // letting go of it must not reset it to Kubernetes' default of 1.
+  edit("resources: {cpu: 0.5, memory_gb: 1}\n        autoscale: {enabled: true, min_replicas: 2",
+       "resources: {cpu: 0.75, memory_gb: 1}\n        autoscale: {enabled: true, min_replicas: 2");
+  const std::unique_ptr<Loaded> cpu = Load((copy / "ferry.yaml").string());
+  std::vector<std::string> notes;
+  const plan::Plan cpu_plan = refreshed_plan(*cpu, notes);
+  CHECK(notes.empty());
+  INFO(plan::FormatPlanText(cpu_plan, false));
+  REQUIRE(cpu_plan.actions.size() == 1);
+  CHECK(cpu_plan.actions[0].address == "object.shared.Deployment." + b);
+  REQUIRE(Execute(*executor, *cpu, cpu_plan, state, progress).ok);
+  CHECK(replicas() == 2);
+  CHECK_FALSE(OwnsReplicas(GetJson({"deployment", b, "-n", "churn-rollout"}), "ferry"));
+
+  // The autoscaler scales b to 5 (as the router does, through the scale subresource).
+  REQUIRE(Kubectl({"scale", "deployment", b, "-n", "churn-rollout", "--replicas=5"}).ok());
+  notes.clear();
+  CHECK(refreshed_plan(*cpu, notes).actions.empty());
+  CHECK(notes.empty());
+
+  // Outside 2..8 it is drift, and the apply that repairs it sets the manifest's count.
+  REQUIRE(Kubectl({"scale", "deployment", b, "-n", "churn-rollout", "--replicas=9"}).ok());
+  notes.clear();
+  const plan::Plan repair = refreshed_plan(*cpu, notes);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].find("spec.replicas (9, outside the router's range 2..8)") != std::string::npos);
+  REQUIRE(repair.actions.size() == 1);
+  REQUIRE(Execute(*executor, *cpu, repair, state, progress).ok);
+  CHECK(replicas() == 2);
+
+  // Scaled again, then a new image (b serves churn-scorer@1's bundle): the update keeps 5.
+  REQUIRE(Kubectl({"scale", "deployment", b, "-n", "churn-rollout", "--replicas=5"}).ok());
+  const std::string image_before = GetJson({"deployment", b, "-n", "churn-rollout"})
+      ["spec"]["template"]["spec"]["containers"][0]["image"];
+  edit("model: churn-scorer@2", "model: churn-scorer@1");
+  const std::unique_ptr<Loaded> image = Load((copy / "ferry.yaml").string());
+  notes.clear();
+  const plan::Plan image_plan = refreshed_plan(*image, notes);
+  CHECK(notes.empty());
+  REQUIRE_FALSE(image_plan.actions.empty());
+  REQUIRE(Execute(*executor, *image, image_plan, state, progress).ok);
+  const json after = GetJson({"deployment", b, "-n", "churn-rollout"});
+  CHECK(after["spec"]["template"]["spec"]["containers"][0]["image"] != image_before);
+  CHECK(after["spec"]["replicas"] == 5);
+  notes.clear();
+  CHECK(refreshed_plan(*image, notes).actions.empty());
+  CHECK(notes.empty());
   fs::remove_all(copy);
 }
 

@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -532,6 +534,266 @@ TEST_CASE("refresh: an unreachable cluster is an error, not a deletion") {
   CHECK(error ==
         "kubectl could not read ConfigMap faq-matching/ferry-router: Unable to connect to "
         "the server: dial tcp 127.0.0.1:1: connect: refused");
+}
+
+// The router's routes.yaml as render writes it: faq-live autoscaled 3..12,
+// faq-fixed at a fixed count.
+constexpr std::string_view kRoutes =
+    "format: 1\n"
+    "autoscaler:\n  enabled: true\n"
+    "endpoints:\n"
+    "  - name: faq\n"
+    "    versions:\n"
+    "      - name: live\n"
+    "        deployment: faq-live\n"
+    "        autoscale:\n          enabled: true\n          min_replicas: 3\n"
+    "          max_replicas: 12\n"
+    "      - name: fixed\n"
+    "        deployment: faq-fixed\n"
+    "        autoscale:\n          enabled: false\n          min_replicas: 2\n"
+    "          max_replicas: 2\n";
+
+auto ObjectAttributes(std::string_view kind, std::string_view api_version, std::string_view name)
+    -> plan::Attributes {
+  return {{"apiVersion", nlohmann::json(api_version).dump()},
+          {"kind", nlohmann::json(kind).dump()},
+          {"metadata.name", nlohmann::json(name).dump()},
+          {"metadata.namespace", "\"faq-matching\""}};
+}
+
+auto RouterConfig() -> plan::ResourceState {
+  plan::ResourceState config;
+  config.address = "object.prod.ConfigMap.ferry-router";
+  config.type = "object";
+  config.attributes = ObjectAttributes("ConfigMap", "v1", "ferry-router");
+  config.attributes["data.routes.yaml"] = nlohmann::json(kRoutes).dump();
+  return config;
+}
+
+auto RecordedDeployment(std::string_view name, int replicas) -> plan::ResourceState {
+  plan::ResourceState deployment;
+  deployment.address = "object.prod.Deployment." + std::string(name);
+  deployment.type = "object";
+  deployment.attributes = ObjectAttributes("Deployment", "apps/v1", name);
+  deployment.attributes["spec.replicas"] = std::to_string(replicas);
+  return deployment;
+}
+
+// A live object with the recorded fields of `recorded` (a key "a.b.c" becomes
+// {"a": {"b.c": ...}}, which flattens back to "a.b.c"), and spec.replicas set
+// to `replicas` when given.
+auto LiveJson(const plan::ResourceState& recorded, std::optional<int> replicas = std::nullopt)
+    -> std::string {
+  nlohmann::json live;
+  for (const auto& [key, value] : recorded.attributes) {
+    const std::size_t dot = key.find('.');
+    const nlohmann::json parsed = nlohmann::json::parse(value);
+    if (dot == std::string::npos) {
+      live[key] = parsed;
+    } else {
+      live[key.substr(0, dot)][key.substr(dot + 1)] = parsed;
+    }
+  }
+  if (replicas) live["spec"]["replicas"] = *replicas;
+  return live.dump();
+}
+
+TEST_CASE("refresh: an autoscaled Deployment's replicas are drift only outside its range") {
+  plan::ResourceState hpa;
+  hpa.address = "object.prod.HorizontalPodAutoscaler.faq-canary";
+  hpa.type = "object";
+  hpa.attributes = ObjectAttributes("HorizontalPodAutoscaler", "autoscaling/v2", "faq-canary");
+  hpa.attributes["spec.scaleTargetRef.kind"] = "\"Deployment\"";
+  hpa.attributes["spec.scaleTargetRef.name"] = "\"faq-canary\"";
+  hpa.attributes["spec.minReplicas"] = "2";
+  hpa.attributes["spec.maxReplicas"] = "8";
+  plan::State state;
+  state.resources = {RouterConfig(),
+                     RecordedDeployment("faq-live", 3),
+                     RecordedDeployment("faq-fixed", 2),
+                     RecordedDeployment("faq-canary", 2),
+                     RecordedDeployment("faq-canary-high", 2),
+                     hpa};
+  std::map<std::string, int> live_replicas = {
+      {"faq-live", 7}, {"faq-fixed", 3}, {"faq-canary", 8}, {"faq-canary-high", 5}};
+  Fixture fixture([&](const Argv& argv, std::string_view) {
+    if (Contexts(argv)) return Ok(std::string(kContexts));
+    for (const plan::ResourceState& resource : state.resources) {
+      const std::string name = kube::AttributeString(resource.attributes, "metadata.name");
+      const auto ref = kube::ObjectFromAttributes(resource.address, resource.attributes);
+      if (!Has(argv, name) || !Has(argv, ref->Resource())) continue;
+      if (live_replicas.count(name)) return Ok(LiveJson(resource, live_replicas[name]));
+      return Ok(LiveJson(resource));
+    }
+    return Fail("Error from server (NotFound): not found");
+  });
+  std::string error;
+  std::vector<Observed> observed = fixture.executor->Refresh(state, fixture.paths, error);
+  REQUIRE(error.empty());
+  REQUIRE(observed.size() == 6);
+  // The router scaled faq-live from 3 to 7 (its range is 3..12): recorded as 3, no note.
+  CHECK(observed[0].note.empty());
+  CHECK(observed[1].attributes.at("spec.replicas") == "3");
+  CHECK(observed[1].note.empty());
+  // faq-fixed is not autoscaled (autoscale.enabled: false): 2 -> 3 is a hand edit.
+  CHECK(observed[2].attributes.at("spec.replicas") == "3");
+  CHECK(observed[2].note ==
+        "Deployment faq-matching/faq-fixed was changed outside ferry: spec.replicas");
+  // The HPA (2..8) scaled faq-canary to 8; faq-canary-high is no HPA's target.
+  CHECK(observed[3].attributes.at("spec.replicas") == "2");
+  CHECK(observed[3].note.empty());
+  CHECK(observed[4].note ==
+        "Deployment faq-matching/faq-canary-high was changed outside ferry: spec.replicas");
+  CHECK(observed[5].note.empty());
+
+  // Outside the range: 13 > 12 for the router, 1 < 2 for the HPA.
+  live_replicas["faq-live"] = 13;
+  live_replicas["faq-canary"] = 1;
+  observed = fixture.executor->Refresh(state, fixture.paths, error);
+  REQUIRE(error.empty());
+  REQUIRE(observed.size() == 6);
+  CHECK(observed[1].attributes.at("spec.replicas") == "13");
+  CHECK(observed[1].note ==
+        "Deployment faq-matching/faq-live was changed outside ferry: spec.replicas (13, outside "
+        "the router's range 3..12)");
+  CHECK(observed[3].attributes.at("spec.replicas") == "1");
+  CHECK(observed[3].note ==
+        "Deployment faq-matching/faq-canary was changed outside ferry: spec.replicas (1, outside "
+        "HorizontalPodAutoscaler faq-canary's range 2..8)");
+}
+
+// A rendered Deployment as render writes it: spec.replicas at the top of spec.
+constexpr std::string_view kDeploymentYaml =
+    "apiVersion: apps/v1\n"
+    "kind: Deployment\n"
+    "metadata:\n"
+    "  name: faq-live\n"
+    "  namespace: faq-matching\n"
+    "spec:\n"
+    "  replicas: 3\n"
+    "  template:\n"
+    "    spec:\n"
+    "      containers:\n"
+    "        - image: registry/faq:abc\n";
+
+struct AutoscaledApply {
+  explicit AutoscaledApply(std::optional<int> live_replicas)
+      : fixture([this, live_replicas](const Argv& argv, std::string_view) {
+          if (Contexts(argv)) return Ok(std::string(kContexts));
+          if (Has(argv, "jsonpath={.spec.replicas}")) {
+            if (!live_replicas) {
+              return Fail("Error from server (NotFound): deployments.apps \"faq-live\" not found");
+            }
+            return Ok(std::to_string(*live_replicas));
+          }
+          if (Has(argv, "--field-manager=ferry-autoscaled-replicas")) {
+            return Ok("deployment.apps/faq-live");
+          }
+          if (Has(argv, "apply")) return Ok("uid-d 7 2");
+          const int replicas = live_replicas.value_or(3);
+          return Ok(DeploymentJson(2, 2, replicas, replicas, replicas));
+        }) {
+    fixture.rendered.files.push_back({"kubernetes/prod/deployment-faq-live.yaml",
+                                      std::string(kDeploymentYaml)});
+    const plan::ResourceState config = RouterConfig();
+    plan::Resource desired_config;
+    desired_config.address = config.address;
+    desired_config.type = config.type;
+    desired_config.attributes = config.attributes;
+    fixture.desired.resources.push_back(desired_config);
+  }
+
+  auto Run(plan::ActionKind kind) -> ActionOutcome {
+    return fixture.Execute(ObjectAction(kind, "Deployment", "apps/v1", "faq-live",
+                                        "kubernetes/prod/deployment-faq-live.yaml"));
+  }
+
+  // The manifest ferry's own field manager applied.
+  auto FerryManifest() const -> std::string {
+    for (const Call& call : fixture.Work()) {
+      if (Has(call.argv, "--field-manager=ferry")) return call.input;
+    }
+    return "(none)";
+  }
+
+  auto Handovers() const -> std::vector<Call> {
+    std::vector<Call> calls;
+    for (const Call& call : fixture.Work()) {
+      if (Has(call.argv, "--field-manager=ferry-autoscaled-replicas")) calls.push_back(call);
+    }
+    return calls;
+  }
+
+  Fixture fixture;
+};
+
+TEST_CASE("apply: an existing autoscaled Deployment is applied without spec.replicas") {
+  AutoscaledApply apply(7);
+  const ActionOutcome outcome = apply.Run(plan::ActionKind::Update);
+  INFO(outcome.error);
+  REQUIRE(outcome.ok);
+  const std::vector<Call> work = apply.fixture.Work();
+  REQUIRE(work.size() >= 3);
+  CHECK(work[0].argv == Argv{"kubectl", "--kubeconfig=/tmp/kubeconfig", "--context=prod", "get",
+                             "deployment.v1.apps", "faq-live", "-n", "faq-matching", "-o",
+                             "jsonpath={.spec.replicas}"});
+  // The live count is held by a second field manager first, so ferry's letting go of the field
+  // does not reset it to Kubernetes' default.
+  const std::vector<Call> handovers = apply.Handovers();
+  REQUIRE(handovers.size() == 1);
+  CHECK(handovers[0].argv == Argv{"kubectl", "--kubeconfig=/tmp/kubeconfig", "--context=prod",
+                                  "apply", "--server-side",
+                                  "--field-manager=ferry-autoscaled-replicas",
+                                  "--force-conflicts", "--validate=false", "-f", "-", "-o",
+                                  "name"});
+  CHECK(nlohmann::json::parse(handovers[0].input) ==
+        nlohmann::json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "faq-live", "namespace": "faq-matching"},
+            "spec": {"replicas": 7}})"));
+  CHECK(work[1].argv == handovers[0].argv);
+  std::string expected(kDeploymentYaml);
+  expected.erase(expected.find("  replicas: 3\n"), 14);
+  CHECK(apply.FerryManifest() == expected);
+  // What is recorded is still the manifest's: refresh judges the live count by the range.
+  CHECK(outcome.record->attributes.at("manifest.path") ==
+        "\"kubernetes/prod/deployment-faq-live.yaml\"");
+}
+
+TEST_CASE("apply: an autoscaled Deployment keeps spec.replicas on create and out of range") {
+  SUBCASE("create: the starting count") {
+    AutoscaledApply apply(std::nullopt);
+    REQUIRE(apply.Run(plan::ActionKind::Create).ok);
+    CHECK(apply.FerryManifest() == kDeploymentYaml);
+    CHECK(apply.Handovers().empty());
+  }
+  SUBCASE("update of a Deployment that is gone: created again with its count") {
+    AutoscaledApply apply(std::nullopt);
+    REQUIRE(apply.Run(plan::ActionKind::Update).ok);
+    CHECK(apply.FerryManifest() == kDeploymentYaml);
+    CHECK(apply.Handovers().empty());
+  }
+  SUBCASE("update with the live count outside 3..12: the manifest's count is applied") {
+    AutoscaledApply apply(20);
+    REQUIRE(apply.Run(plan::ActionKind::Update).ok);
+    CHECK(apply.FerryManifest() == kDeploymentYaml);
+    CHECK(apply.Handovers().empty());
+  }
+}
+
+TEST_CASE("apply: a Deployment no autoscaler owns is applied with its spec.replicas") {
+  AutoscaledApply apply(7);
+  apply.fixture.desired.resources.clear();
+  REQUIRE(apply.Run(plan::ActionKind::Update).ok);
+  CHECK(apply.FerryManifest() == kDeploymentYaml);
+  for (const Call& call : apply.fixture.Work()) {
+    CHECK_FALSE(Has(call.argv, "jsonpath={.spec.replicas}"));
+  }
+}
+
+TEST_CASE("WithoutSpecReplicas drops only the top-level spec's replicas") {
+  CHECK(kube::WithoutSpecReplicas("kind: D\nspec:\n  replicas: 3\n  paused: false\n"
+                                  "status:\n  replicas: 2\n") ==
+        "kind: D\nspec:\n  paused: false\nstatus:\n  replicas: 2\n");
 }
 
 TEST_CASE("FlattenJson names fields as plan attributes do") {
