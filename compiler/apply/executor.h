@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -155,6 +156,11 @@ class Executor {
                            std::string_view endpoint, const EndpointSecret& secret,
                            std::string& error) -> bool = 0;
 };
+
+/// The entry an action records on success: its desired resource (address,
+/// type, hash, attributes) with the executor's `live` records.
+auto RecordOf(const plan::Action& action,
+              const std::map<std::string, std::string, std::less<>>& live) -> plan::ResourceState;
 
 /// The executor of `kind`.
 auto MakeExecutor(plan::ExecutorKind kind) -> std::unique_ptr<Executor>;

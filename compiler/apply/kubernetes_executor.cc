@@ -57,15 +57,7 @@ auto Recorded(const plan::Action& action, std::map<std::string, std::string, std
     -> ActionOutcome {
   ActionOutcome outcome;
   outcome.ok = true;
-  plan::ResourceState record;
-  record.address = action.address;
-  record.type = action.type;
-  if (action.desired) {
-    record.hash = action.desired->hash;
-    record.attributes = action.desired->attributes;
-  }
-  record.live = std::move(live);
-  outcome.record = std::move(record);
+  outcome.record = RecordOf(action, live);
   return outcome;
 }
 

@@ -218,19 +218,6 @@ auto RenderLocalRoutes(const plan::State& state, const LocalLayout& layout) -> s
          support::ToYaml(routes);
 }
 
-auto RecordOf(const plan::Action& action,
-              const std::map<std::string, std::string, std::less<>>& live) -> plan::ResourceState {
-  plan::ResourceState record;
-  record.address = action.address;
-  record.type = action.type;
-  if (action.desired) {
-    record.hash = action.desired->hash;
-    record.attributes = action.desired->attributes;
-  }
-  record.live = live;
-  return record;
-}
-
 auto StateAfter(const plan::State& state, const plan::Action& action,
                 const std::map<std::string, std::string, std::less<>>& live) -> plan::State {
   plan::State after = state;

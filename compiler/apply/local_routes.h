@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/apply/executor.h"
 #include "compiler/plan/plan.h"
 #include "compiler/plan/state.h"
 
@@ -39,9 +40,6 @@ auto VersionRevision(const plan::Attributes& attributes) -> std::string;
 auto StateAfter(const plan::State& state, const plan::Action& action,
                 const std::map<std::string, std::string, std::less<>>& live) -> plan::State;
 
-/// The entry `action` records on success (its desired resource and `live`).
-auto RecordOf(const plan::Action& action,
-              const std::map<std::string, std::string, std::less<>>& live) -> plan::ResourceState;
 
 /// The router's status.json (docs/router.md, "Status file").
 struct ReplicaInfo {
