@@ -224,6 +224,16 @@ auto JoinErrors(const std::vector<RoutesError>& errors) -> std::string {
 }
 
 auto Run(int argc, char** argv) -> int {
+  // Signals are taken by sigtimedwait in the control loop below. Blocked
+  // first, before any thread exists (the logger's writer thread starts with
+  // StdoutLogger): a thread with SIGHUP unblocked would be killed by a
+  // reload signal the kernel happened to deliver to it.
+  sigset_t control_signals;
+  sigemptyset(&control_signals);
+  sigaddset(&control_signals, SIGTERM);
+  sigaddset(&control_signals, SIGINT);
+  sigaddset(&control_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &control_signals, nullptr);
   auto& log = ferry_rt::serve::StdoutLogger();
   Flags flags;
   std::string error;
@@ -251,14 +261,6 @@ auto Run(int argc, char** argv) -> int {
     return 2;
   }
 
-  // Signals are taken by sigtimedwait in the control loop below; every thread
-  // started from here on inherits the mask.
-  sigset_t control_signals;
-  sigemptyset(&control_signals);
-  sigaddset(&control_signals, SIGTERM);
-  sigaddset(&control_signals, SIGINT);
-  sigaddset(&control_signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &control_signals, nullptr);
 
   SteadyClock clock;
   std::optional<Fleet> fleet;

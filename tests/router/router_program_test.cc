@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -478,6 +479,34 @@ TEST_CASE("router program: the pid file is locked for the router's life") {
   REQUIRE(fd >= 0);
   CHECK(::flock(fd, LOCK_EX | LOCK_NB) == 0);
   ::close(fd);
+}
+
+// SIGHUP, SIGINT and SIGTERM go to the control loop's sigtimedwait only: a
+// thread with them unblocked (the logger's writer once was one) gets a
+// reload signal now and then, and SIGHUP's default action kills the router.
+TEST_CASE("router program: every thread blocks the control signals") {
+  router_test::ScratchDir dir;
+  router_test::WriteFile(dir / "routes.yaml", "format: 1\nlisten: {http: 0}\nendpoints: []\n");
+  RouterProcess router({"--routes", dir / "routes.yaml", "--port", "0", "--host", "127.0.0.1"});
+  const std::string listening = router.WaitForLine("\"listening\"", 20s);
+  REQUIRE_MESSAGE(!listening.empty(), router.Output());
+  const std::string tasks = "/proc/" + std::to_string(router.pid()) + "/task";
+  const unsigned long long wanted =
+      (1ULL << (SIGHUP - 1)) | (1ULL << (SIGINT - 1)) | (1ULL << (SIGTERM - 1));
+  int threads = 0;
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    // The main thread is the one waiting in sigtimedwait, which unblocks
+    // the awaited signals for the length of the wait.
+    if (task.path().filename().string() == std::to_string(router.pid())) continue;
+    const std::string status = router_test::ReadFile(task.path().string() + "/status");
+    const std::size_t at = status.find("SigBlk:");
+    REQUIRE(at != std::string::npos);
+    const unsigned long long blocked = std::stoull(status.substr(at + 7), nullptr, 16);
+    CHECK_MESSAGE((blocked & wanted) == wanted, "thread " << task.path().filename().string()
+                                                          << " leaves a control signal unblocked");
+    ++threads;
+  }
+  CHECK(threads >= 2);  // the logger's writer, the listener's workers
 }
 
 }  // namespace
